@@ -1,0 +1,125 @@
+"""Settings, one pydantic-settings class per concern, each with safe local defaults.
+
+Every class reads its own environment prefix; ``get_settings()`` builds them once and tests
+override them with ``override_settings()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class AppSettings(BaseSettings):
+    """Deployment-wide settings (no prefix: these are the names operators expect)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'rides.sqlite3'}",
+        description="SQLAlchemy URL; a local SQLite file by default.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL for the job queue; unset means in-process."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL Twilio calls; used to check webhook signatures.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions and CSRF tokens; required outside development."
+    )
+    default_time_zone: str = "America/Toronto"
+
+    @model_validator(mode="after")
+    def _secret_outside_development(self) -> AppSettings:
+        if self.environment == "production" and self.secret_key is None:
+            raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        return self
+
+    @property
+    def effective_secret_key(self) -> str:
+        """The secret key, or a fixed development key outside production."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return "development-only-insecure-key"
+
+
+class SmsSettings(BaseSettings):
+    """Which SMS back-end sends texts, and Twilio's credentials when it is Twilio."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    sms_backend: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base: str | None = Field(
+        default=None, description="Point the Twilio client at another API host (a local fake)."
+    )
+    twilio_timeout_seconds: float = 10.0
+    sms_dev_allow_unsigned: bool = Field(
+        default=False,
+        description="Accept unsigned webhooks when no auth token is set (embedded demo only).",
+    )
+    sms_rate_per_second: float = Field(
+        default=1.0, description="Segments per second per sending number."
+    )
+
+    @model_validator(mode="after")
+    def _twilio_needs_credentials(self) -> SmsSettings:
+        if self.sms_backend == "twilio":
+            missing = [
+                name
+                for name, value in (
+                    ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                    ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                    ("TWILIO_FROM_NUMBER", self.twilio_from_number),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"SMS_BACKEND=twilio needs {', '.join(missing)} to be set")
+        return self
+
+
+class SchedulerSettings(BaseSettings):
+    """Solver defaults a deployment may change."""
+
+    model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore")
+
+    time_limit_seconds: float = 30.0
+    seed: int = 0
+    osrm_url: str | None = Field(
+        default=None, description="OSRM base URL; unset means great-circle travel times."
+    )
+    average_speed_kmh: float = 30.0
+    detour_factor: float = 1.3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings, grouped by concern."""
+
+    app: AppSettings
+    sms: SmsSettings
+    scheduler: SchedulerSettings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Build the settings from the environment once per process."""
+    return Settings(app=AppSettings(), sms=SmsSettings(), scheduler=SchedulerSettings())
+
+
+def reset_settings() -> None:
+    """Forget cached settings so the next ``get_settings()`` re-reads the environment."""
+    get_settings.cache_clear()
