@@ -1,0 +1,230 @@
+"""Turns a Problem into flat node arrays for the routing backend.
+
+Pre-checks tell why a request cannot be served at all (skills, capacity, windows even alone,
+locks) so that only servable requests reach the search, each with the vehicles that could
+carry it. Windows are tightened with implications that hold in every feasible route (direct
+trip time, ride-time limit), which prunes the search without losing solutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scheduler._schedule import Gap, Point, earliest_schedule
+from scheduler.errors import ProblemError
+from scheduler.problem import Problem, Request, SolveParams, UnservedReason, Vehicle
+
+
+@dataclass
+class Compiled:
+    """Node-level view of a problem. Request k has pickup node 2k and drop-off node 2k+1."""
+
+    requests: list[Request]
+    vehicles: list[Vehicle]
+    node_location: list[int]
+    node_service: list[int]
+    node_window: list[tuple[int, int]]
+    node_demand: list[tuple[int, ...]]
+    vehicle_start_node: list[int]
+    vehicle_end_node: list[int]
+    #: per request: indices into ``vehicles`` that may carry it, or None for all
+    allowed: list[list[int] | None]
+    penalty: list[int]
+    #: (outbound request index, return request index, minimum gap)
+    links: list[tuple[int, int, int]] = field(default_factory=list)
+    #: per request: index of the vehicle that carried it in the previous plan, if any
+    previous_vehicle: list[int | None] = field(default_factory=list)
+    #: per vehicle: the previous plan's route as node indices
+    previous_routes: list[list[int]] = field(default_factory=list)
+    horizon: int = 0
+
+
+def horizon_of(problem: Problem) -> int:
+    """Latest moment anything can happen: the end of the last shift."""
+    ends = [v.shift.latest for v in problem.vehicles]
+    return max(ends) if ends else 0
+
+
+def alone_feasible(problem: Problem, r: Request, v: Vehicle) -> bool:
+    """Whether ``v`` could serve ``r`` as its only request."""
+    t = problem.travel.time
+    h = horizon_of(problem)
+    pw = (r.pickup_window.earliest, r.pickup_window.latest) if r.pickup_window else _open(h)
+    dw = (r.dropoff_window.earliest, r.dropoff_window.latest) if r.dropoff_window else _open(h)
+    points = [
+        Point(v.shift.earliest, v.shift.latest, 0),
+        Point(pw[0], pw[1], r.pickup_service),
+        Point(dw[0], dw[1], r.dropoff_service),
+        Point(v.shift.earliest, v.shift.latest, 0),
+    ]
+    travel = [t[v.start][r.pickup], t[r.pickup][r.dropoff], t[r.dropoff][v.end]]
+    gaps = []
+    if r.max_ride_time is not None:
+        gaps.append(Gap(1, 2, r.max_ride_time + r.pickup_service))
+    if v.max_duration is not None:
+        gaps.append(Gap(0, 3, v.max_duration))
+    return earliest_schedule(points, travel, gaps) is not None
+
+
+def _open(horizon: int) -> tuple[int, int]:
+    return (0, horizon)
+
+
+def classify(
+    problem: Problem, vehicles: list[Vehicle]
+) -> tuple[dict[str, UnservedReason], dict[str, list[int]]]:
+    """Reasons for requests that cannot be served, and allowed vehicle indices for the rest."""
+    reasons: dict[str, UnservedReason] = {}
+    allowed: dict[str, list[int]] = {}
+    vindex = {v.id: i for i, v in enumerate(vehicles)}
+    for r in problem.requests:
+        if r.id in problem.locks.unserved:
+            reasons[r.id] = UnservedReason.LOCKED_UNSERVED
+            continue
+        skilled = [i for i, v in enumerate(vehicles) if r.skills <= v.skills]
+        if not skilled:
+            reasons[r.id] = UnservedReason.NO_SKILLS
+            continue
+        roomy = [
+            i
+            for i in skilled
+            if all(q <= c for q, c in zip(r.load, vehicles[i].capacity, strict=True))
+        ]
+        if not roomy:
+            reasons[r.id] = UnservedReason.OVER_CAPACITY
+            continue
+        able = [i for i in roomy if alone_feasible(problem, r, vehicles[i])]
+        if not able:
+            reasons[r.id] = UnservedReason.IMPOSSIBLE_ALONE
+            continue
+        pin = problem.locks.pinned.get(r.id)
+        if pin is not None:
+            if pin not in vindex or vindex[pin] not in able:
+                reasons[r.id] = UnservedReason.PINNED_CANNOT_SERVE
+                continue
+            able = [vindex[pin]]
+        allowed[r.id] = able
+    return reasons, allowed
+
+
+def tightened_windows(
+    problem: Problem, r: Request, carriers: list[Vehicle]
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Pick-up and drop-off windows implied by the direct trip, ride time and shifts."""
+    t = problem.travel.time
+    h = horizon_of(problem)
+    pe, pl = (r.pickup_window.earliest, r.pickup_window.latest) if r.pickup_window else (0, h)
+    de, dl = (r.dropoff_window.earliest, r.dropoff_window.latest) if r.dropoff_window else (0, h)
+    direct = r.pickup_service + t[r.pickup][r.dropoff]
+    pe = max(pe, min(v.shift.earliest + t[v.start][r.pickup] for v in carriers))
+    dl = min(dl, max(v.shift.latest - r.dropoff_service - t[r.dropoff][v.end] for v in carriers))
+    de = max(de, pe + direct)
+    pl = min(pl, dl - direct)
+    if r.max_ride_time is not None:
+        dl = min(dl, pl + r.pickup_service + r.max_ride_time)
+        pe = max(pe, de - r.pickup_service - r.max_ride_time)
+    return (pe, pl), (de, dl)
+
+
+def compile_problem(
+    problem: Problem, params: SolveParams
+) -> tuple[Compiled, dict[str, UnservedReason]]:
+    """Pre-check requests and lay out the nodes of the servable ones."""
+    _validate(problem)
+    frozen = problem.locks.frozen_routes
+    vehicles = [v for v in problem.vehicles if v.id not in frozen]
+    on_frozen = {s.request for stops in frozen.values() for s in stops}
+    reasons, allowed = classify(problem, vehicles)
+    for rid in on_frozen:
+        reasons.pop(rid, None)
+        allowed.pop(rid, None)
+    by_id = {r.id: r for r in problem.requests}
+    for r in problem.requests:
+        # A return leg whose outbound cannot be served stays home too.
+        if r.after is not None and r.id in allowed and r.after.outbound in reasons:
+            del allowed[r.id]
+            reasons[r.id] = UnservedReason.OUTBOUND_UNSERVED
+    requests = [r for r in problem.requests if r.id in allowed]
+    c = Compiled(
+        requests=requests,
+        vehicles=vehicles,
+        node_location=[],
+        node_service=[],
+        node_window=[],
+        node_demand=[],
+        vehicle_start_node=[],
+        vehicle_end_node=[],
+        allowed=[],
+        penalty=[],
+        horizon=horizon_of(problem),
+    )
+    everyone = list(range(len(vehicles)))
+    for r in requests:
+        carriers = [vehicles[i] for i in allowed[r.id]]
+        pw, dw = tightened_windows(problem, r, carriers)
+        c.node_location += [r.pickup, r.dropoff]
+        c.node_service += [r.pickup_service, r.dropoff_service]
+        c.node_window += [pw, dw]
+        c.node_demand += [r.load, tuple(-q for q in r.load)]
+        c.allowed.append(None if allowed[r.id] == everyone else allowed[r.id])
+        c.penalty.append(params.weights.unserved * max(r.priority, 1))
+    depot_node: dict[int, int] = {}
+    zero = tuple(0 for _ in problem.vehicles[0].capacity) if problem.vehicles else ()
+    for v in vehicles:
+        for loc in (v.start, v.end):
+            if loc not in depot_node:
+                depot_node[loc] = len(c.node_location)
+                c.node_location.append(loc)
+                c.node_service.append(0)
+                c.node_window.append((0, c.horizon))
+                c.node_demand.append(zero)
+        c.vehicle_start_node.append(depot_node[v.start])
+        c.vehicle_end_node.append(depot_node[v.end])
+    index = {r.id: k for k, r in enumerate(requests)}
+    c.links = [
+        (index[r.after.outbound], index[r.id], r.after.min_gap)
+        for r in requests
+        if r.after is not None and r.after.outbound in index
+    ]
+    _ = by_id
+    _attach_previous(problem, c, index)
+    return c, reasons
+
+
+def _attach_previous(problem: Problem, c: Compiled, index: dict[str, int]) -> None:
+    vindex = {v.id: i for i, v in enumerate(c.vehicles)}
+    c.previous_vehicle = [None] * len(c.requests)
+    c.previous_routes = [[] for _ in c.vehicles]
+    for vid, stops in problem.previous.items():
+        if vid not in vindex:
+            continue
+        vi = vindex[vid]
+        route: list[int] = []
+        for s in stops:
+            k = index.get(s.request)
+            allowed = c.allowed[k] if k is not None else None
+            if k is None or (allowed is not None and vi not in allowed):
+                continue
+            c.previous_vehicle[k] = vi
+            route.append(2 * k + (0 if s.kind.value == "pickup" else 1))
+        # Keep only complete pairs so the warm start is a valid assignment.
+        counts: dict[int, int] = {}
+        for n in route:
+            counts[n // 2] = counts.get(n // 2, 0) + 1
+        c.previous_routes[vi] = [n for n in route if counts[n // 2] == 2]
+
+
+def _validate(problem: Problem) -> None:
+    n = problem.travel.size
+    dims = {len(v.capacity) for v in problem.vehicles} | {len(r.load) for r in problem.requests}
+    if len(dims) > 1:
+        raise ProblemError("every load and capacity needs one entry per seat type")
+    ids = [r.id for r in problem.requests]
+    if len(set(ids)) != len(ids):
+        raise ProblemError("request ids must be unique")
+    for r in problem.requests:
+        if not (0 <= r.pickup < n and 0 <= r.dropoff < n):
+            raise ProblemError(f"request {r.id}: location index outside the travel matrix")
+    for v in problem.vehicles:
+        if not (0 <= v.start < n and 0 <= v.end < n):
+            raise ProblemError(f"vehicle {v.id}: location index outside the travel matrix")

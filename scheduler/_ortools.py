@@ -1,0 +1,206 @@
+"""The OR-Tools routing backend: the only module that talks to OR-Tools.
+
+It builds a routing model from a ``Compiled`` problem restricted to a subset of vehicles, and
+runs one search (first solution, then local search) from scratch or from given routes. Every
+callback is a prebuilt integer matrix or vector, so the search never calls back into Python
+except for the ride-time limit functions, which only read a list.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from scheduler._compile import Compiled
+from scheduler.problem import Travel
+
+log = logging.getLogger(__name__)
+
+_FIRST = routing_enums_pb2.FirstSolutionStrategy
+_META = routing_enums_pb2.LocalSearchMetaheuristic
+FIRST_SOLUTIONS: dict[str, int] = {
+    "auto": _FIRST.AUTOMATIC,
+    "parallel_cheapest_insertion": _FIRST.PARALLEL_CHEAPEST_INSERTION,
+    "local_cheapest_insertion": _FIRST.LOCAL_CHEAPEST_INSERTION,
+    "global_cheapest_arc": _FIRST.GLOBAL_CHEAPEST_ARC,
+    "path_cheapest_arc": _FIRST.PATH_CHEAPEST_ARC,
+    "savings": _FIRST.SAVINGS,
+    "christofides": _FIRST.CHRISTOFIDES,
+}
+METAHEURISTICS: dict[str, int] = {
+    "guided_local_search": _META.GUIDED_LOCAL_SEARCH,
+    "simulated_annealing": _META.SIMULATED_ANNEALING,
+    "tabu_search": _META.TABU_SEARCH,
+    "generic_tabu_search": _META.GENERIC_TABU_SEARCH,
+    "greedy_descent": _META.GREEDY_DESCENT,
+}
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Node-level integer matrices shared by every model built from one ``Compiled``."""
+
+    transit: list[list[int]]
+    cost: list[list[int]]
+
+
+def node_matrices(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> Matrices:
+    """Node-to-node time (service at the origin included) and arc cost matrices."""
+    loc = np.asarray(c.node_location, dtype=np.int64)
+    t = np.asarray(travel.time, dtype=np.int64)[np.ix_(loc, loc)]
+    transit = t + np.asarray(c.node_service, dtype=np.int64)[:, None]
+    base = (
+        t if arc_cost == "time" else np.asarray(travel.distance, dtype=np.int64)[np.ix_(loc, loc)]
+    )
+    return Matrices(transit.tolist(), (base * weight).tolist())
+
+
+@dataclass
+class Model:
+    """A closed routing model over ``vehicles`` (indices into ``Compiled.vehicles``)."""
+
+    manager: Any
+    routing: Any
+    vehicles: list[int]
+    keep: list[Any]  # callbacks and vectors OR-Tools must not outlive
+
+
+def build(c: Compiled, m: Matrices, vehicles: list[int], moved_cost: int) -> Model:
+    """Build the routing model of ``c`` using only ``vehicles``."""
+    n = len(c.node_location)
+    starts = [c.vehicle_start_node[v] for v in vehicles]
+    ends = [c.vehicle_end_node[v] for v in vehicles]
+    manager = pywrapcp.RoutingIndexManager(n, len(vehicles), starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+    keep: list[Any] = []
+    cost_cb = routing.RegisterTransitMatrix(m.cost)
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    time_cb = routing.RegisterTransitMatrix(m.transit)
+    h = c.horizon
+    routing.AddDimension(time_cb, h, h, False, "time")
+    time = routing.GetDimensionOrDie("time")
+    for k, veh in enumerate(vehicles):
+        v = c.vehicles[veh]
+        time.CumulVar(routing.Start(k)).SetRange(v.shift.earliest, v.shift.latest)
+        time.CumulVar(routing.End(k)).SetRange(v.shift.earliest, v.shift.latest)
+        if v.max_duration is not None:
+            time.SetSpanUpperBoundForVehicle(v.max_duration, k)
+        if v.fixed_cost:
+            routing.SetFixedCostOfVehicle(v.fixed_cost, k)
+    _add_capacities(c, routing, vehicles)
+    vpos = {veh: k for k, veh in enumerate(vehicles)}
+    limits: list[int] = []
+    for r, req in enumerate(c.requests):
+        p = manager.NodeToIndex(2 * r)
+        d = manager.NodeToIndex(2 * r + 1)
+        for node_index, node in ((p, 2 * r), (d, 2 * r + 1)):
+            lo, hi = c.node_window[node]
+            time.CumulVar(node_index).SetRange(lo, hi)
+            routing.AddDisjunction([node_index], c.penalty[r])
+        routing.AddPickupAndDelivery(p, d)
+        solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+        solver.Add(time.CumulVar(p) <= time.CumulVar(d))
+        if req.max_ride_time is not None:
+            limit = req.max_ride_time + req.pickup_service
+            limits.append(limit)
+            # The filters only see the limit through this function; the constraint makes it hard.
+            time.SetPickupToDeliveryLimitFunctionForPair(_const(limit, keep), r)
+            solver.Add(time.CumulVar(d) - time.CumulVar(p) <= limit)
+        allowed = c.allowed[r]
+        if allowed is not None:
+            ks = [vpos[a] for a in allowed if a in vpos]
+            routing.SetAllowedVehiclesForIndex(ks, p)
+            routing.SetAllowedVehiclesForIndex(ks, d)
+    for out, ret, gap in c.links:
+        od = manager.NodeToIndex(2 * out + 1)
+        op = manager.NodeToIndex(2 * out)
+        rp = manager.NodeToIndex(2 * ret)
+        ready = time.CumulVar(od) + c.node_service[2 * out + 1] + gap
+        big = 2 * h + gap + 1
+        solver.Add(time.CumulVar(rp) + big * (1 - routing.ActiveVar(rp)) >= ready)
+        solver.Add(routing.ActiveVar(rp) <= routing.ActiveVar(op))
+    if moved_cost and any(p is not None for p in c.previous_vehicle):
+        _add_moved_dimension(c, routing, vehicles, moved_cost)
+    return Model(manager, routing, vehicles, keep)
+
+
+def _const(limit: int, keep: list[Any]) -> Any:
+    def fn(_pickup_alternative: int, _delivery_alternative: int) -> int:
+        return limit
+
+    keep.append(fn)
+    return fn
+
+
+def _add_capacities(c: Compiled, routing: Any, vehicles: list[int]) -> None:
+    dims = len(c.node_demand[0]) if c.node_demand else 0
+    for s in range(dims):
+        demand = [d[s] for d in c.node_demand]
+        if not any(demand):
+            continue
+        cb = routing.RegisterUnaryTransitVector(demand)
+        caps = [c.vehicles[v].capacity[s] for v in vehicles]
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"load{s}")
+
+
+def _add_moved_dimension(c: Compiled, routing: Any, vehicles: list[int], cost: int) -> None:
+    """Counts, per route, the requests it took from another vehicle of the previous plan."""
+    n = len(c.node_location)
+    evaluators = []
+    for veh in vehicles:
+        vec = [0] * n
+        for r, prev in enumerate(c.previous_vehicle):
+            if prev is not None and prev != veh:
+                vec[2 * r] = 1
+        evaluators.append(routing.RegisterUnaryTransitVector(vec))
+    routing.AddDimensionWithVehicleTransits(evaluators, 0, len(c.requests) + 1, True, "moved")
+    routing.GetDimensionOrDie("moved").SetSpanCostCoefficientForAllVehicles(cost)
+
+
+def search(
+    model: Model,
+    *,
+    time_limit: float,
+    first_solution: str = "auto",
+    metaheuristic: str = "guided_local_search",
+    initial: list[list[int]] | None = None,
+    solution_limit: int | None = None,
+    first_only: bool = False,
+) -> tuple[list[list[int]], int] | None:
+    """Run one search; return the routes (node lists per model vehicle) and the cost."""
+    routing, manager = model.routing, model.manager
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    sp.first_solution_strategy = FIRST_SOLUTIONS[first_solution]
+    sp.local_search_metaheuristic = METAHEURISTICS[metaheuristic]
+    sp.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    if first_only:
+        sp.solution_limit = 1
+    elif solution_limit is not None:
+        sp.solution_limit = solution_limit
+    if initial is not None:
+        idx = [[manager.NodeToIndex(n) for n in route] for route in initial]
+        start = routing.ReadAssignmentFromRoutes(idx, True)
+        if start is None:
+            log.info("warm start rejected by the model; searching from scratch")
+            solution = routing.SolveWithParameters(sp)
+        else:
+            solution = routing.SolveFromAssignmentWithParameters(start, sp)
+    else:
+        solution = routing.SolveWithParameters(sp)
+    if solution is None:
+        return None
+    routes: list[list[int]] = []
+    for k in range(len(model.vehicles)):
+        index = routing.Start(k)
+        route: list[int] = []
+        index = solution.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            route.append(manager.IndexToNode(index))
+            index = solution.Value(routing.NextVar(index))
+        routes.append(route)
+    return routes, int(solution.ObjectiveValue())

@@ -1,0 +1,124 @@
+"""Search strategy on top of the backend: starts, local search, vehicle reduction.
+
+Plain orchestration: which model to build with which vehicles, which start to keep, how to
+split the time limit. All OR-Tools calls stay in ``_ortools``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from scheduler import _ortools as backend
+from scheduler._compile import Compiled
+from scheduler.problem import SolveParams, Travel
+
+log = logging.getLogger(__name__)
+
+Routes = list[list[int]]  # per vehicle of ``Compiled.vehicles``: node indices in order
+
+
+@dataclass
+class Outcome:
+    """Best routes found and a few statistics."""
+
+    routes: Routes
+    cost: int
+    starts_tried: int = 0
+    reductions: int = 0
+
+
+def _served(routes: Routes) -> int:
+    return sum(len(r) for r in routes)
+
+
+def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
+    """Find routes for ``c`` within ``params.time_limit`` seconds."""
+    t0 = time.monotonic()
+    deadline = t0 + params.time_limit
+    nv = len(c.vehicles)
+    empty: Routes = [[] for _ in range(nv)]
+    if not c.requests or nv == 0:
+        return Outcome(empty, 0)
+    m = backend.node_matrices(c, travel, params.arc_cost, params.weights.travel)
+    everyone = list(range(nv))
+    moved = params.weights.moved
+
+    def run(vehicles: list[int], budget: float, **kw: object) -> tuple[Routes, int] | None:
+        model = backend.build(c, m, vehicles, moved)
+        res = backend.search(model, time_limit=max(budget, 0.05), **kw)  # type: ignore[arg-type]
+        if res is None:
+            return None
+        full: Routes = [[] for _ in range(nv)]
+        for k, veh in enumerate(vehicles):
+            full[veh] = res[0][k]
+        return full, res[1]
+
+    best: tuple[Routes, int] | None = None
+    starts = 0
+    warm = c.previous_routes if any(c.previous_routes) else None
+    if len(params.first_solutions) > 1 and warm is None:
+        share = 0.25 * params.time_limit / len(params.first_solutions)
+        for fs in params.first_solutions:
+            res = run(everyone, share, first_solution=fs, first_only=True)
+            starts += 1
+            log.debug("start %s: %s", fs, None if res is None else res[1])
+            if res is not None and (best is None or res[1] < best[1]):
+                best = res
+        warm = best[0] if best else None
+    main_share = 0.4 if params.reduce_vehicles else 1.0
+    budget = (deadline - time.monotonic()) * main_share
+    res = run(
+        everyone,
+        budget,
+        first_solution=params.first_solutions[0],
+        metaheuristic=params.metaheuristic,
+        initial=warm,
+        solution_limit=params.solution_limit,
+    )
+    if res is not None and (best is None or res[1] <= best[1]):
+        best = res
+    if best is None:
+        return Outcome(empty, 0, starts)
+    outcome = Outcome(best[0], best[1], starts)
+    if params.reduce_vehicles:
+        _reduce(c, outcome, deadline, run, params)
+    return outcome
+
+
+def _reduce(c: Compiled, out: Outcome, deadline: float, run: object, params: SolveParams) -> None:
+    """Empty the smallest routes one at a time while every served request stays served."""
+    assert callable(run)
+    failures = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        used = [v for v, r in enumerate(out.routes) if r]
+        if remaining < 0.2 or len(used) <= 1:
+            return
+        order = sorted(used, key=lambda v: len(out.routes[v]))
+        victim = order[min(failures, len(order) - 1)]
+        keep = [v for v in used if v != victim]
+        slice_ = max(0.3, min(remaining, 0.25 * params.time_limit))
+        initial = [out.routes[v] for v in keep]
+        res = run(keep, slice_, metaheuristic=params.metaheuristic, initial=initial)
+        if res is not None and _served(res[0]) >= _served(out.routes):
+            out.routes, out.cost = res
+            out.reductions += 1
+            failures = 0
+            log.debug("route of vehicle %d emptied, %d left", victim, len(keep))
+            continue
+        failures += 1
+        if failures >= 2:
+            break
+    remaining = deadline - time.monotonic()
+    if remaining > 0.2:
+        used = [v for v, r in enumerate(out.routes) if r]
+        res = run(
+            used,
+            remaining,
+            metaheuristic=params.metaheuristic,
+            initial=[out.routes[v] for v in used],
+        )
+        if res is not None and _served(res[0]) >= _served(out.routes) and res[1] <= out.cost:
+            out.routes, out.cost = res

@@ -1,0 +1,178 @@
+"""``solve(problem, params) -> Solution``: the scheduler's one entry point."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Mapping, Sequence
+
+from scheduler._compile import compile_problem, horizon_of
+from scheduler._schedule import Gap, Point, earliest_schedule
+from scheduler._search import optimise
+from scheduler.errors import LockConflictError, SchedulerError
+from scheduler.problem import (
+    Problem,
+    Request,
+    Route,
+    Solution,
+    SolveParams,
+    Stop,
+    StopKind,
+    Unserved,
+    UnservedReason,
+    Vehicle,
+    Visit,
+)
+
+log = logging.getLogger(__name__)
+
+
+def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
+    """Plan routes for ``problem`` within ``params.time_limit`` seconds.
+
+    Serves as many requests as possible weighted by priority, then uses as few vehicles
+    (fixed costs) as it can, then the least travel. Every request left out is listed in
+    ``Solution.unserved`` with a reason.
+    """
+    params = params or SolveParams()
+    t0 = time.monotonic()
+    compiled, reasons = compile_problem(problem, params)
+    outcome = optimise(compiled, problem.travel, params)
+    by_id = {r.id: r for r in problem.requests}
+    sequences: dict[str, list[Stop]] = {
+        vid: list(stops) for vid, stops in problem.locks.frozen_routes.items()
+    }
+    for v, nodes in enumerate(outcome.routes):
+        if nodes:
+            sequences[compiled.vehicles[v].id] = [
+                Stop(
+                    compiled.requests[n // 2].id,
+                    StopKind.PICKUP if n % 2 == 0 else StopKind.DROPOFF,
+                )
+                for n in nodes
+            ]
+    routes = _schedule_all(problem, sequences, by_id)
+    served = {v.request for r in routes for v in r.visits}
+    unserved = [
+        Unserved(r.id, reasons.get(r.id, UnservedReason.NO_ROOM))
+        for r in problem.requests
+        if r.id not in served
+    ]
+    return Solution(
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        objective=_objective(problem, params, routes, unserved),
+        stats={
+            "seconds": time.monotonic() - t0,
+            "starts_tried": outcome.starts_tried,
+            "vehicle_reductions": outcome.reductions,
+            "search_cost": outcome.cost,
+        },
+    )
+
+
+def _schedule_all(
+    problem: Problem, sequences: Mapping[str, Sequence[Stop]], by_id: Mapping[str, Request]
+) -> list[Route]:
+    """Earliest times for every route; return legs wait for their outbound drop-off."""
+    vehicles = {v.id: v for v in problem.vehicles}
+    floor: dict[str, int] = {}
+    routes: dict[str, Route] = {}
+    # Earliest schedules only grow as floors rise, so this reaches a fixed point.
+    for _ in range(len(by_id) + 2):
+        for vid, stops in sequences.items():
+            routes[vid] = _schedule_route(problem, vehicles[vid], stops, by_id, floor)
+        drop_time = {
+            v.request: v.time + by_id[v.request].dropoff_service
+            for r in routes.values()
+            for v in r.visits
+            if v.kind is StopKind.DROPOFF
+        }
+        new_floor = {
+            r.id: drop_time[r.after.outbound] + r.after.min_gap
+            for r in by_id.values()
+            if r.after is not None and r.after.outbound in drop_time
+        }
+        if new_floor == floor:
+            break
+        floor = new_floor
+    return [routes[v.id] for v in problem.vehicles if v.id in routes and routes[v.id].visits]
+
+
+def _schedule_route(
+    problem: Problem,
+    v: Vehicle,
+    stops: Sequence[Stop],
+    by_id: Mapping[str, Request],
+    floor: Mapping[str, int],
+) -> Route:
+    t = problem.travel.time
+    h = horizon_of(problem)
+    points = [Point(v.shift.earliest, v.shift.latest, 0)]
+    locs = [v.start]
+    where: dict[str, int] = {}
+    gaps: list[Gap] = []
+    for s in stops:
+        r = by_id[s.request]
+        if s.kind is StopKind.PICKUP:
+            w, loc, svc = r.pickup_window, r.pickup, r.pickup_service
+            where[r.id] = len(points)
+        else:
+            w, loc, svc = r.dropoff_window, r.dropoff, r.dropoff_service
+            if r.max_ride_time is not None and r.id in where:
+                gaps.append(Gap(where[r.id], len(points), r.max_ride_time + r.pickup_service))
+        lo, hi = (w.earliest, w.latest) if w else (0, h)
+        if s.kind is StopKind.PICKUP and r.id in floor:
+            lo = max(lo, floor[r.id])
+        points.append(Point(lo, hi, svc))
+        locs.append(loc)
+    points.append(Point(v.shift.earliest, v.shift.latest, 0))
+    locs.append(v.end)
+    if v.max_duration is not None:
+        gaps.append(Gap(0, len(points) - 1, v.max_duration))
+    travel = [t[a][b] for a, b in itertools.pairwise(locs)]
+    times = earliest_schedule(points, travel, gaps)
+    if times is None:
+        if v.id in problem.locks.frozen_routes:
+            raise LockConflictError(
+                f"the frozen route of vehicle {v.id} cannot be kept on time; "
+                "unfreeze it or move its stops"
+            )
+        raise SchedulerError(f"internal error: route of {v.id} has no feasible schedule")
+    visits = tuple(
+        Visit(s.request, s.kind, locs[k + 1], int(times[k + 1])) for k, s in enumerate(stops)
+    )
+    return Route(v.id, visits, int(times[0]), int(times[-1]))
+
+
+def _objective(
+    problem: Problem, params: SolveParams, routes: Sequence[Route], unserved: Sequence[Unserved]
+) -> dict[str, int]:
+    by_id = {r.id: r for r in problem.requests}
+    vehicles = {v.id: v for v in problem.vehicles}
+    tt = dist = 0
+    for route in routes:
+        v = vehicles[route.vehicle]
+        locs = [v.start, *(x.location for x in route.visits), v.end]
+        for a, b in itertools.pairwise(locs):
+            tt += problem.travel.time[a][b]
+            dist += problem.travel.distance[a][b]
+    prev = {s.request: vid for vid, stops in problem.previous.items() for s in stops}
+    moved = sum(
+        1
+        for route in routes
+        for x in route.visits
+        if x.kind is StopKind.PICKUP and x.request in prev and prev[x.request] != route.vehicle
+    )
+    return {
+        "unserved_penalty": sum(
+            params.weights.unserved * max(by_id[u.request].priority, 1) for u in unserved
+        ),
+        "unserved": len(unserved),
+        "vehicles": len(routes),
+        "fixed_cost": sum(vehicles[r.vehicle].fixed_cost for r in routes),
+        "travel_time": tt,
+        "distance": dist,
+        "moved": moved,
+    }
