@@ -48,11 +48,7 @@ def solve_vroom(inst: Instance, time_limit: float) -> tuple[int, float, bool]:
                     id=node,
                     location=node,
                     default_service=math.ceil(nd.service * SCALE),
-                    time_windows=[
-                        vroom.TimeWindow(
-                            math.ceil(nd.earliest * SCALE), math.floor(nd.latest * SCALE)
-                        )
-                    ],
+                    time_windows=[window],
                 )
             )
         problem.add_shipment(steps[0], steps[1], amount=vroom.Amount([inst.nodes[p].demand]))
