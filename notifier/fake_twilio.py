@@ -1,0 +1,478 @@
+"""A local stand-in for Twilio's Messages API, for tests, benchmarks and the demo.
+
+It speaks enough of the real API for twilio's own ``Client`` to work against it unchanged:
+``POST /2010-04-01/Accounts/{sid}/Messages.json`` with HTTP basic auth, Twilio's JSON shapes for
+success and errors, and signed status callbacks (queued -> sent -> delivered, or a failure).
+
+Faults are injected per recipient number or for everyone, from the test (``add_fault``) or over
+HTTP (``POST /_fake/faults``), so failure handling can be exercised end to end. The ``/_fake``
+endpoints have no auth: bind the fake to loopback only.
+
+Run it alone with ``python -m notifier.fake_twilio --port 8099``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import dataclasses
+import hmac
+import logging
+import queue
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+
+from notifier.segments import segment_count
+
+logger = logging.getLogger(__name__)
+
+FinalStatus = Literal["delivered", "undelivered", "failed"]
+API_VERSION = "2010-04-01"
+DEFAULT_ACCOUNT_SID = "AC" + "f" * 32
+DEFAULT_AUTH_TOKEN = "fake-twilio-auth-token"
+
+_ERROR_MESSAGES = {
+    20003: "Authenticate",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    21211: "The 'To' number is not a valid phone number.",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How the fake misbehaves for matching messages; ``times=None`` means every time."""
+
+    http_status: int | None = None  # reject the create call with this status
+    error_code: int | None = None  # Twilio code in the error body, or in the failure callback
+    delay_seconds: float = 0.0  # answer the create call this late
+    final_status: FinalStatus = "delivered"
+    times: int | None = None
+
+    @classmethod
+    def rejected(cls, http_status: int, error_code: int, times: int | None = None) -> Fault:
+        """Refuse the create call, e.g. ``rejected(400, 21610)`` for an opted-out number."""
+        return cls(http_status=http_status, error_code=error_code, times=times)
+
+    @classmethod
+    def slow(cls, seconds: float, times: int | None = None) -> Fault:
+        """Accept, but only after ``seconds``."""
+        return cls(delay_seconds=seconds, times=times)
+
+    @classmethod
+    def not_delivered(
+        cls, error_code: int = 30005, status: FinalStatus = "undelivered", times: int | None = None
+    ) -> Fault:
+        """Accept, then report ``undelivered`` (or ``failed``) with ``error_code``."""
+        return cls(final_status=status, error_code=error_code, times=times)
+
+
+@dataclass
+class FakeMessage:
+    """One message the fake accepted; ``status`` advances as callbacks are sent."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str | None
+    date_created: datetime
+    status: str = "queued"
+    error_code: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The message in Twilio's JSON shape."""
+        stamp = self.date_created.strftime("%a, %d %b %Y %H:%M:%S +0000")
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": self.body,
+            "date_created": stamp,
+            "date_sent": None,
+            "date_updated": stamp,
+            "direction": "outbound-api",
+            "error_code": self.error_code,
+            "error_message": None,
+            "from": self.from_,
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": str(segment_count(self.body)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": self.sid,
+            "status": self.status,
+            "status_callback": self.status_callback,
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": self.to,
+            "uri": f"{uri}.json",
+        }
+
+
+def _default_code(http_status: int) -> int:
+    """The code Twilio sends with a status when a fault does not name one."""
+    if http_status == 429:
+        return 20429
+    return 20500 if http_status >= 500 else 20001
+
+
+def _error(http_status: int, code: int) -> JSONResponse:
+    """Twilio's error body: code, message, more_info, status."""
+    body = {
+        "code": code,
+        "message": _ERROR_MESSAGES.get(code, "Error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": http_status,
+    }
+    return JSONResponse(body, status_code=http_status)
+
+
+class FakeTwilio:
+    """The fake's state (messages, faults) and its Starlette app; thread-safe."""
+
+    def __init__(
+        self,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        callback_interval_seconds: float = 0.0,
+    ) -> None:
+        """``callback_interval_seconds`` spaces the status callbacks of one message."""
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.callback_interval_seconds = callback_interval_seconds
+        self._lock = threading.Lock()
+        self._messages: list[FakeMessage] = []
+        self._faults: dict[str | None, list[Fault]] = {}  # None key: applies to everyone
+        self._closing = threading.Event()
+        self._jobs: queue.Queue[tuple[FakeMessage, FinalStatus, int | None] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"]),
+                Route("/_fake/messages", self._list, methods=["GET"]),
+                Route("/_fake/reset", self._reset, methods=["POST"]),
+                Route("/_fake/faults", self._faults_endpoint, methods=["POST", "DELETE"]),
+            ]
+        )
+
+    # -- in-process API -------------------------------------------------------------------
+
+    def messages(self, to: str | None = None) -> list[FakeMessage]:
+        """Copies of the accepted messages, oldest first, optionally for one recipient."""
+        with self._lock:
+            return [dataclasses.replace(m) for m in self._messages if to in (None, m.to)]
+
+    def add_fault(self, fault: Fault, to: str | None = None) -> None:
+        """Apply ``fault`` to messages for ``to`` (or to all when None); per-number wins."""
+        with self._lock:
+            self._faults.setdefault(to, []).append(fault)
+
+    def clear_faults(self) -> None:
+        """Behave normally again."""
+        with self._lock:
+            self._faults.clear()
+
+    def reset(self) -> None:
+        """Forget all messages and faults."""
+        with self._lock:
+            self._messages.clear()
+            self._faults.clear()
+
+    def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
+        """Block until every scheduled status callback has been sent; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._jobs.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        """Stop the callback thread (pending callbacks are dropped) and slow answers."""
+        self._closing.set()
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join(timeout=10)
+            self._worker = None
+
+    def _take_fault(self, to: str) -> Fault | None:
+        with self._lock:
+            for key in (to, None):
+                faults = self._faults.get(key)
+                if faults:
+                    fault = faults[0]
+                    if fault.times is not None:
+                        if fault.times <= 1:
+                            faults.pop(0)
+                        else:
+                            faults[0] = dataclasses.replace(fault, times=fault.times - 1)
+                    return fault
+        return None
+
+    # -- HTTP endpoints ---------------------------------------------------------------------
+
+    def _authorised(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return False
+        return (
+            hmac.compare_digest(user, self.account_sid)
+            and hmac.compare_digest(password, self.auth_token)
+            and request.path_params["sid"] == self.account_sid
+        )
+
+    async def _create(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, 20003)
+        form = await request.form()
+        to, from_, body = (str(form.get(name) or "") for name in ("To", "From", "Body"))
+        callback = str(form["StatusCallback"]) if form.get("StatusCallback") else None
+        for value, code in ((to, 21604), (from_, 21603), (body, 21602)):
+            if not value:
+                return _error(400, code)
+        if not (to.startswith("+") and to[1:].isdigit() and 8 <= len(to) <= 16):
+            return _error(400, 21211)
+        fault = self._take_fault(to) or Fault()
+        if fault.delay_seconds:
+            # Sleep in slices so that stopping the server is not held up by a slow answer.
+            deadline = time.monotonic() + fault.delay_seconds
+            while time.monotonic() < deadline and not self._closing.is_set():
+                await asyncio.sleep(0.02)
+            if self._closing.is_set():
+                return _error(503, 20500)
+        if fault.http_status is not None and fault.http_status >= 400:
+            return _error(fault.http_status, fault.error_code or _default_code(fault.http_status))
+        message = FakeMessage(
+            sid="SM" + uuid.uuid4().hex,
+            account_sid=self.account_sid,
+            to=to,
+            from_=from_,
+            body=body,
+            status_callback=callback,
+            date_created=datetime.now(UTC),
+        )
+        with self._lock:
+            self._messages.append(message)
+        payload = message.to_json()  # answer "queued" before the worker advances it
+        failure_code = fault.error_code if fault.final_status != "delivered" else None
+        self._schedule(message, fault.final_status, failure_code)
+        return JSONResponse(payload, status_code=201)
+
+    async def _list(self, request: Request) -> Response:
+        to = request.query_params.get("to")
+        return JSONResponse([m.to_json() for m in self.messages(to)])
+
+    async def _reset(self, request: Request) -> Response:
+        self.reset()
+        return Response(status_code=204)
+
+    async def _faults_endpoint(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.clear_faults()
+            return Response(status_code=204)
+        data = await request.json()
+        to = data.pop("to", None) if isinstance(data, dict) else None
+        try:
+            fault = Fault(**data)
+        except TypeError as exc:
+            return JSONResponse({"error": f"bad fault: {exc}"}, status_code=400)
+        self.add_fault(fault, to)
+        return Response(status_code=204)
+
+    # -- status callbacks -------------------------------------------------------------------
+
+    def _schedule(self, message: FakeMessage, final: FinalStatus, code: int | None) -> None:
+        with self._lock:
+            if self._worker is None and not self._closing.is_set():
+                self._worker = threading.Thread(
+                    target=self._run_callbacks, name="fake-twilio-callbacks", daemon=True
+                )
+                self._worker.start()
+        self._jobs.put((message, final, code))
+
+    def _run_callbacks(self) -> None:
+        # One thread, one job at a time: callbacks for a message arrive in order.
+        with httpx.Client(timeout=5.0) as client:
+            while (job := self._jobs.get()) is not None:
+                try:
+                    self._deliver(client, *job)
+                except Exception:  # a broken receiver must not kill the fake
+                    logger.exception("fake Twilio: status callback failed")
+                finally:
+                    self._jobs.task_done()
+            self._jobs.task_done()
+
+    def _deliver(
+        self, client: httpx.Client, message: FakeMessage, final: FinalStatus, code: int | None
+    ) -> None:
+        steps = ["queued", "failed"] if final == "failed" else ["queued", "sent", final]
+        for status in steps:
+            if self._closing.is_set():
+                return
+            error_code = code if status in ("undelivered", "failed") else None
+            with self._lock:
+                message.status, message.error_code = status, error_code
+            if message.status_callback:
+                self._post_callback(client, message, status, error_code)
+            if self.callback_interval_seconds:
+                self._closing.wait(self.callback_interval_seconds)
+
+    def _post_callback(
+        self, client: httpx.Client, message: FakeMessage, status: str, error_code: int | None
+    ) -> None:
+        assert message.status_callback is not None
+        params = {
+            "AccountSid": message.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": message.from_,
+            "To": message.to,
+            "MessageSid": message.sid,
+            "SmsSid": message.sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+        }
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        signature = RequestValidator(self.auth_token).compute_signature(
+            message.status_callback, params
+        )
+        headers = {
+            "X-Twilio-Signature": signature,
+            "I-Twilio-Idempotency-Token": f"{message.sid}-{status}",
+        }
+        response = client.post(message.status_callback, data=params, headers=headers)
+        if response.status_code >= 400:
+            logger.warning(
+                "fake Twilio: callback %s for %s got HTTP %d",
+                status,
+                message.sid,
+                response.status_code,
+            )
+
+
+class BackgroundServer:
+    """An ASGI app served by uvicorn on a free loopback port in a daemon thread."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        """Start serving ``app`` and wait until it accepts connections."""
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((host, 0))  # port 0: the OS picks a free port, no race with others
+        self._socket.listen(128)
+        port = self._socket.getsockname()[1]
+        self.base_url = f"http://{host}:{port}"
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            ws="none",  # no websocket stack to import (and no deprecation warnings from it)
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"uvicorn-{port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"server on {self.base_url} did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread; safe to call twice."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RunningFakeTwilio(BackgroundServer):
+    """A fake Twilio served in the background: ``base_url``, ``fake`` and ``stop()``."""
+
+    def __init__(self, fake: FakeTwilio, host: str = "127.0.0.1") -> None:
+        """Serve ``fake``; ``stop()`` also stops its callback thread."""
+        self.fake = fake
+        super().__init__(fake.app, host)
+
+    def stop(self) -> None:
+        """Stop slow answers and callbacks first, so the server can shut down at once."""
+        self.fake.close()
+        super().stop()
+
+    def __enter__(self) -> RunningFakeTwilio:
+        return self
+
+
+def run_fake_twilio_in_thread(
+    account_sid: str = DEFAULT_ACCOUNT_SID,
+    auth_token: str = DEFAULT_AUTH_TOKEN,
+    *,
+    callback_interval_seconds: float = 0.0,
+    host: str = "127.0.0.1",
+) -> RunningFakeTwilio:
+    """Start a fake Twilio on a free loopback port; call ``stop()`` (or use ``with``)."""
+    fake = FakeTwilio(account_sid, auth_token, callback_interval_seconds)
+    return RunningFakeTwilio(fake, host)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fake in the foreground (demo, manual testing)."""
+    parser = argparse.ArgumentParser(description="Serve a fake Twilio Messages API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
+    parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
+    parser.add_argument("--callback-interval", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    fake = FakeTwilio(args.account_sid, args.auth_token, args.callback_interval)
+    try:
+        uvicorn.run(fake.app, host=args.host, port=args.port, lifespan="off", ws="none")
+    finally:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()

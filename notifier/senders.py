@@ -1,0 +1,167 @@
+"""SMS senders: one interface, a console implementation for development, and Twilio.
+
+Every sender raises only ``TransientSendError`` or ``PermanentSendError`` for provider trouble,
+so the send actor does not need to know which provider is behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from notifier.errors import PermanentSendError, TransientSendError, classify_error
+from notifier.segments import segment_count
+from shared.settings import SmsSettings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider said when it accepted a text."""
+
+    provider_id: str
+    status: str
+
+
+class SmsSender(Protocol):
+    """Sends one text; raises ``TransientSendError`` or ``PermanentSendError`` on failure."""
+
+    def send(self, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        """Hand ``body`` to the provider for delivery to ``to`` (E.164) from ``from_``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the sender must not be used afterwards."""
+        ...
+
+
+def mask_phone(phone: str) -> str:
+    """Hide all but the last 4 digits of a phone number, for logs."""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    keep_prefix = 2 if phone.startswith("+") else 0  # "+1" tells an operator the country
+    hidden = len(phone) - keep_prefix - 4
+    return phone[:keep_prefix] + "*" * max(hidden, 0) + phone[-4:]
+
+
+class ConsoleSender:
+    """Writes texts to the log instead of sending them: local development and demos."""
+
+    def send(self, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        """Log the text (recipient masked) and pretend the provider queued it."""
+        provider_id = f"CONSOLE-{uuid.uuid4()}"
+        logger.info(
+            "console SMS %s to %s from %s (%d segments): %s",
+            provider_id,
+            mask_phone(to),
+            mask_phone(from_),
+            segment_count(body),
+            body,
+        )
+        return SendResult(provider_id=provider_id, status="queued")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class RebasingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio is untyped
+    """Twilio's HTTP client, pointed at another API host and never without a timeout.
+
+    The twilio library builds https://api.twilio.com URLs itself; rewriting the URL here lets tests,
+    benchmarks and the demo run the real client against the local fake.
+    """
+
+    def __init__(self, api_base: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.api_base = api_base.rstrip("/") if api_base else None
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        """Send the request to ``api_base`` instead of Twilio, with the configured timeout."""
+        if self.api_base:
+            # Any Twilio host (edges and regions have their own) goes to the configured base.
+            parts = urlsplit(url)
+            url = self.api_base + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        if self.session is not None:
+            self.session.close()
+
+
+class TwilioSender:
+    """Sends through Twilio's Messages API with the official client."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base: str | None = None,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        """``api_base`` replaces https://api.twilio.com (a local fake); None means Twilio."""
+        self._http = RebasingHttpClient(api_base, timeout_seconds)
+        self._client = Client(account_sid, auth_token, http_client=self._http)
+
+    def send(self, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        """Create the message at Twilio; map failures to transient or permanent errors."""
+        extra: dict[str, str] = {}
+        if status_callback is not None:
+            extra["status_callback"] = status_callback
+        try:
+            message = self._client.messages.create(to=to, from_=from_, body=body, **extra)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _map_twilio_error(exc, to) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            # Includes read timeouts: Twilio may or may not have queued the text. Retrying
+            # risks a duplicate, which is kinder than a rider never hearing about the ride.
+            raise TransientSendError(f"could not reach Twilio: {exc}") from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise TransientSendError(f"Twilio's answer was cut off: {exc}") from exc
+        return SendResult(provider_id=str(message.sid), status=str(message.status))
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+
+def _map_twilio_error(
+    exc: TwilioRestException | TwilioServiceException, to: str
+) -> TransientSendError | PermanentSendError:
+    status = int(exc.status) if exc.status is not None else None
+    code = int(exc.code) if exc.code is not None else None
+    if classify_error(code, status) == "retry":
+        return TransientSendError(f"Twilio is busy or failing (HTTP {status}, code {code})", code)
+    return PermanentSendError(
+        f"Twilio refused the text to {mask_phone(to)} (HTTP {status}, code {code}); "
+        f"see https://www.twilio.com/docs/errors/{code}",
+        code,
+        status,
+    )
+
+
+def build_sender(settings: SmsSettings | None = None) -> SmsSender:
+    """Build the sender the settings ask for (console unless SMS_BACKEND=twilio)."""
+    sms = settings if settings is not None else get_settings().sms
+    if sms.sms_backend == "console":
+        return ConsoleSender()
+    if not sms.twilio_account_sid or sms.twilio_auth_token is None:
+        raise ValueError("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    return TwilioSender(
+        sms.twilio_account_sid,
+        sms.twilio_auth_token.get_secret_value(),
+        api_base=sms.twilio_api_base,
+        timeout_seconds=sms.twilio_timeout_seconds,
+    )
