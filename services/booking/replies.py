@@ -1,0 +1,221 @@
+"""Every SMS the booking bot sends, in English and Traditional Chinese.
+
+English texts use only GSM-7 characters (no curly quotes or dashes), so one segment holds
+160 characters; any Chinese character makes a text UCS-2, 70 characters a segment. Each
+template is tested to stay within two segments with realistic long values filled in.
+The Chinese is written for Cantonese-speaking readers from Hong Kong: standard written Chinese
+in Traditional characters, polite and plain.
+"""
+
+# Chinese texts rightly use full-width punctuation, which these rules flag as look-alikes.
+# ruff: noqa: RUF001, RUF002
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from services.booking.keywords import Language
+
+TEMPLATES: dict[str, dict[Language, str]] = {
+    "ask_place": {
+        "en": "Where would you like to go? E.g. {examples}",
+        "zh-Hant": "請問想去哪裏？例如：{examples}",
+    },
+    "ask_date": {
+        "en": "What day? E.g. tomorrow, Sat, Dec 3",
+        "zh-Hant": "請問哪一天？例如：明天、星期六、12月3日",
+    },
+    "ask_time": {
+        "en": "What time do you need to be there? E.g. 10am, 2:30pm",
+        "zh-Hant": "請問幾點要到達？例如：上午10點、下午2點半",
+    },
+    "ask_return": {
+        "en": "Do you need a ride home? Reply NO, or a pick-up time (e.g. 1pm), or 'wait 1 hour'.",
+        "zh-Hant": "需要接您回家嗎？不用請回覆「不用」，或回覆接您的時間（例如：下午1點）。",
+    },
+    "ask_return_time": {
+        "en": "What time should we pick you up to go home? E.g. 1pm, or 'wait 1 hour'",
+        "zh-Hant": "請問幾點接您回家？例如：下午1點，或「等一個鐘」",
+    },
+    "choose_place": {
+        "en": "Which one? {options} Reply with the number.",
+        "zh-Hant": "請問是哪一間？{options} 請回覆號碼。",
+    },
+    "confirm": {
+        "en": "{summary} Reply YES to book, or send changes (e.g. Sat, 11am, 2 people, "
+        "wheelchair).",
+        "zh-Hant": "{summary} 請回覆「是」確認，或告訴我要改甚麼。",
+    },
+    "what_to_change": {
+        "en": "What should I change? E.g. Saturday, 11am, No Frills, 2 people",
+        "zh-Hant": "請問要改甚麼？例如：星期六、上午11點、2人",
+    },
+    "booked": {
+        "en": "Request received! Your ride code is {code}. We will text you when a driver is "
+        "confirmed. Text STATUS to see your rides.",
+        "zh-Hant": "已收到預約！編號：{code}。司機確定後會再通知您。回覆「狀態」查看預約。",
+    },
+    "unknown_place": {
+        "en": "Sorry, I don't know that place. Try: {suggestions}",
+        "zh-Hant": "對不起，我不認識這個地方。可以試：{suggestions}",
+    },
+    "date_past": {
+        "en": "That date has passed. What day? E.g. tomorrow, Sat",
+        "zh-Hant": "那天已經過去了。請問哪一天？例如：明天、星期六",
+    },
+    "date_impossible": {
+        "en": "That date does not exist. What day? E.g. Dec 3",
+        "zh-Hant": "沒有這一天。請問哪一天？例如：12月3日",
+    },
+    "date_ambiguous": {
+        "en": "Do you mean {first} or {second}? Please reply with the date, e.g. {example}",
+        "zh-Hant": "請問是{first}還是{second}？請回覆日期，例如：{example}",
+    },
+    "time_past": {
+        "en": "That time has already passed today. What time, or which day?",
+        "zh-Hant": "今天這個時間已經過了。請問幾點，或哪一天？",
+    },
+    "return_before": {
+        "en": "The ride home must be after {time}. What time should we pick you up?",
+        "zh-Hant": "回程要在{time}之後。請問幾點接您回家？",
+    },
+    "didnt_get": {
+        "en": "Sorry, I didn't understand.",
+        "zh-Hant": "對不起，我不明白。",
+    },
+    "text_only": {
+        "en": "Sorry, I can only read text, not pictures.",
+        "zh-Hant": "對不起，我只能看文字，看不到圖片。",
+    },
+    "welcome_new": {
+        "en": "Welcome to {programme}! To book rides, please sign up. What is your name?",
+        "zh-Hant": "歡迎使用{programme}！預約前請先登記。請問您的名字？",
+    },
+    "ask_name_again": {
+        "en": "Please reply with just your name.",
+        "zh-Hant": "請只回覆您的名字。",
+    },
+    "ask_address": {
+        "en": "Thanks. What is your home address or nearest intersection? We only use it for "
+        "pick-ups.",
+        "zh-Hant": "謝謝。請問您的住址或最近的路口？只會用作接送。",
+    },
+    "ask_address_again": {
+        "en": "Please send your street address or nearest intersection, e.g. Yonge and Finch.",
+        "zh-Hant": "請回覆街道地址或最近的路口，例如：Yonge and Finch。",
+    },
+    "registered": {
+        "en": "Thank you, you're signed up. A coordinator will check your details.",
+        "zh-Hant": "謝謝，已登記。協調員會核對您的資料。",
+    },
+    "help": {
+        "en": "{programme}: book rides by text, e.g. 'T&T tomorrow 10am'. Help: {contact}. "
+        "Text STATUS for your rides, STOP to end texts.",
+        "zh-Hant": "{programme}：用短訊預約接送，例如「明天10點 大統華」。查詢：{contact}。"
+        "回覆「狀態」查看預約，「停止」停收短訊。",
+    },
+    "status_none": {
+        "en": "You have no upcoming rides. To book, tell me where and when, e.g. T&T tomorrow 10am",
+        "zh-Hant": "您沒有已預約的接送。想預約請告訴我地點和時間，例如：明天10點 大統華",
+    },
+    "status_list": {
+        "en": "Your rides: {rides}. To cancel one, text CANCEL and the code.",
+        "zh-Hant": "您的預約：{rides}。取消請回覆「取消」加編號。",
+    },
+    "cancelled": {
+        "en": "Ride {code} is cancelled.",
+        "zh-Hant": "已取消預約 {code}。",
+    },
+    "cancel_unknown": {
+        "en": "I can't find ride {code}. Text STATUS to see your rides.",
+        "zh-Hant": "找不到預約 {code}。回覆「狀態」查看您的預約。",
+    },
+    "cancel_which": {
+        "en": "To cancel a ride, text CANCEL and its code, e.g. CANCEL {example}",
+        "zh-Hant": "取消預約請回覆「取消」加編號，例如：取消 {example}",
+    },
+    "draft_dropped": {
+        "en": "OK, I dropped that booking. Nothing was booked.",
+        "zh-Hant": "好的，這次預約已放棄，沒有預約任何接送。",
+    },
+    "opted_out": {
+        "en": "You are unsubscribed from {programme} and will get no more texts. Reply START to "
+        "resume.",
+        "zh-Hant": "您已停收{programme}的短訊。回覆 START 或「開始」可恢復。",
+    },
+    "opted_in": {
+        "en": "Welcome back to {programme}! You will get texts again. Text HELP for help.",
+        "zh-Hant": "歡迎回來{programme}！您會再收到短訊。需要幫助請回覆「幫助」。",
+    },
+    "language_set": {
+        "en": "OK, I will text you in English.",
+        "zh-Hant": "好的，之後會用中文回覆您。",
+    },
+    "expired": {
+        "en": "Sorry, your unfinished booking timed out and was not made.",
+        "zh-Hant": "對不起，之前未完成的預約已逾時，沒有預約。",
+    },
+    "restarted": {
+        "en": "OK, starting over.",
+        "zh-Hant": "好的，重新開始。",
+    },
+    "flagged": {
+        "en": "A coordinator will contact you to help. Thank you for your patience.",
+        "zh-Hant": "協調員會聯絡您幫忙，謝謝您的耐心。",
+    },
+    "error": {
+        "en": "Sorry, something went wrong. A coordinator will contact you.",
+        "zh-Hant": "對不起，系統出錯。協調員會聯絡您。",
+    },
+}
+
+QUESTION_KEYS = ("ask_place", "ask_date", "ask_time", "ask_return", "ask_return_time")
+"""Templates that end a reply with the next question, and may follow a prefix template."""
+
+PREFIX_KEYS = (
+    "didnt_get",
+    "text_only",
+    "registered",
+    "language_set",
+    "expired",
+    "restarted",
+    "draft_dropped",
+)
+"""Short templates that are sent in front of a question."""
+
+
+def render(key: str, language: Language, **values: object) -> str:
+    """Fill in the template ``key`` in ``language``."""
+    return TEMPLATES[key][language].format(**values)
+
+
+def join(*parts: str) -> str:
+    """Join reply parts with the separator right for their language."""
+    return " ".join(part for part in parts if part)
+
+
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_ZH_WEEKDAYS = "一二三四五六日"
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(value: date, language: Language) -> str:
+    """Format a date as "Sat Nov 28" / "11月28日（六）"."""
+    if language == "zh-Hant":
+        return f"{value.month}月{value.day}日（{_ZH_WEEKDAYS[value.weekday()]}）"
+    return f"{_EN_WEEKDAYS[value.weekday()]} {_EN_MONTHS[value.month - 1]} {value.day}"
+
+
+def format_time(value: time, language: Language) -> str:
+    """Format a time as "10am", "2:30pm" / "上午10點", "下午2點半"."""
+    hour12 = value.hour % 12 or 12
+    if language == "zh-Hant":
+        period = "上午" if value.hour < 12 else ("中午" if value.hour == 12 else "下午")
+        if value.hour >= 18:
+            period = "晚上"
+        minutes = "" if value.minute == 0 else ("半" if value.minute == 30 else f"{value.minute}分")
+        return f"{period}{hour12}點{minutes}"
+    suffix = "am" if value.hour < 12 else "pm"
+    if value.minute == 0:
+        return f"{hour12}{suffix}"
+    return f"{hour12}:{value.minute:02d}{suffix}"
