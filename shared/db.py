@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Build an engine for a database URL, creating the SQLite file's folder if needed."""
+def prepare_url(url: str) -> str:
+    """Normalise ``url`` and create the folder of a SQLite file so the first run just works."""
     url = normalise_url(url)
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """Build an engine for a database URL (SQLite or PostgreSQL)."""
+    url = prepare_url(url)
+    backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -54,10 +60,25 @@ def make_engine(url: str) -> Engine:
     )
 
 
-@lru_cache(maxsize=4)
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
 def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for ``url`` (default: ``DATABASE_URL``)."""
-    return make_engine(url or get_settings().app.database_url)
+    """The process-wide engine for ``url`` (default: the current ``DATABASE_URL``)."""
+    url = url or get_settings().app.database_url
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    """Close and forget every shared engine (tests, and before a process forks)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
 
 
 @contextmanager

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from services.cli import app
+from services.cli import _database, _demo, _run, app
+from services.cli.bench import bench_app
 
-__all__ = ["app"]
+app.add_typer(bench_app, name="bench")
+
+__all__ = ["_database", "_demo", "_run", "app"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from shared.db import normalise_url
+from shared.db import prepare_url
 
 HERE = Path(__file__).parent
 
@@ -16,7 +16,7 @@ def alembic_config(database_url: str) -> Config:
     """An Alembic config for this package's migrations, independent of the working folder."""
     config = Config()
     config.set_main_option("script_location", str(HERE))
-    config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", prepare_url(database_url).replace("%", "%%"))
     return config
 
 

@@ -10,9 +10,14 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import shared.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from shared.db import prepare_url
 from shared.models import UTCDateTime
+from shared.settings import get_settings
 
 config = context.config
+if not config.get_main_option("sqlalchemy.url"):
+    # Run from the alembic CLI: migrate the configured database.
+    config.set_main_option("sqlalchemy.url", prepare_url(get_settings().app.database_url))
 target_metadata = SQLModel.metadata
 
 

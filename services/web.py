@@ -1,0 +1,37 @@
+"""The web application: booking (SMS webhooks, JSON API) and dispatch pages under one app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shared.db import get_engine
+from shared.queue import start_in_process_worker, stop_in_process_worker
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness and database reachability, for the compose health check."""
+    with get_engine().connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return JSONResponse({"status": "ok"})
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    # Embedded mode: queued work runs on threads inside this process.
+    start_in_process_worker()
+    try:
+        yield
+    finally:
+        stop_in_process_worker()
+
+
+def create_app() -> Starlette:
+    """Build the web app."""
+    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)

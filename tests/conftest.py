@@ -1,0 +1,161 @@
+"""Fixtures for every test: database and broker back-ends, each parametrised.
+
+Locally a missing PostgreSQL or Redis skips its tests with a one-line reason; with ``CI=true``
+it fails instead, so CI can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import dramatiq
+import psycopg
+import pytest
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+from shared import migrations
+from shared.db import make_engine
+from shared.queue import build_broker, use_broker
+from shared.settings import reset_settings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def service_missing(what: str, detail: object) -> NoReturn:
+    """Skip (locally) or fail (in CI) a test whose server is not running."""
+    message = f"{what} is not reachable: {detail}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: tests must run against it, not skip)")
+    pytest.skip(message)
+
+
+def postgres_admin_dsn() -> str:
+    return (
+        make_url(POSTGRES_URL)
+        .render_as_string(hide_password=False)
+        .replace("postgresql+psycopg://", "postgresql://")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts from default settings, whatever the developer's environment holds."""
+    for name in ("DATABASE_URL", "REDIS_URL", "SMS_BACKEND", "ENVIRONMENT", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    reset_settings()
+    yield
+    reset_settings()
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A private, migrated PostgreSQL database for this test session, dropped at the end."""
+    name = f"rides_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(postgres_admin_dsn(), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_missing(f"PostgreSQL at {POSTGRES_URL}", str(exc).strip().splitlines()[0])
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    migrations.upgrade(url)
+    yield url
+    with psycopg.connect(postgres_admin_dsn(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each back-end."""
+    if request.param == "sqlite":
+        path = tmp_path / "rides.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("postgres_database")
+    yield url
+    engine = make_engine(url)
+    _truncate_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the parametrised database."""
+    built = make_engine(database_url)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the parametrised database (the test commits what it needs)."""
+    with Session(engine, expire_on_commit=False) as opened:
+        yield opened
+
+
+# --- brokers --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis URL; skips locally (fails in CI) when Redis is not running."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        service_missing(f"Redis at {REDIS_URL}", exc)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture(params=["memory", "redis"])
+def broker(request: pytest.FixtureRequest) -> Iterator[dramatiq.Broker]:
+    """The project's broker on each back-end, empty, with every actor bound to it."""
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    built = build_broker(url)
+    use_broker(built)
+    built.flush_all()
+    yield built
+    built.flush_all()
+    if isinstance(built, RedisBroker):
+        built.close()
+
+
+@pytest.fixture
+def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
+    """A running worker on the parametrised broker."""
+    broker.emit_after("process_boot")
+    running = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+    running.start()
+    yield running
+    running.stop()

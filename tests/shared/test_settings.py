@@ -1,0 +1,38 @@
+"""Settings have safe local defaults and refuse combinations that cannot work."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import AppSettings, SmsSettings, get_settings
+
+
+def test_defaults_are_the_embedded_ones() -> None:
+    settings = get_settings()
+    assert settings.app.database_url.startswith("sqlite:///")
+    assert settings.app.redis_url is None
+    assert settings.sms.sms_backend == "console"
+
+
+def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://example.invalid:6379/0")
+    monkeypatch.setenv("SCHEDULER_TIME_LIMIT_SECONDS", "5")
+    from shared.settings import reset_settings
+
+    reset_settings()
+    assert get_settings().app.redis_url == "redis://example.invalid:6379/0"
+    assert get_settings().scheduler.time_limit_seconds == 5
+
+
+def test_production_requires_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        AppSettings()
+
+
+def test_the_twilio_backend_names_each_missing_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMS_BACKEND", "twilio")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC123")
+    with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER"):
+        SmsSettings()
