@@ -114,8 +114,10 @@ def build(c: Compiled, m: Matrices, vehicles: list[int], moved_cost: int) -> Mod
         allowed = c.allowed[r]
         if allowed is not None:
             ks = [vpos[a] for a in allowed if a in vpos]
-            routing.SetAllowedVehiclesForIndex(ks, p)
-            routing.SetAllowedVehiclesForIndex(ks, d)
+            # SetAllowedVehiclesForIndex's span argument is unusable from Python in 9.15;
+            # a vehicle-var domain does the same and the routing filters honour it.
+            for index in (p, d):
+                routing.VehicleVar(index).SetValues([-1, *ks])
     for out, ret, gap in c.links:
         od = manager.NodeToIndex(2 * out + 1)
         op = manager.NodeToIndex(2 * out)
