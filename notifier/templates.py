@@ -1,0 +1,432 @@
+# ruff: noqa: RUF001  # Chinese text uses full-width punctuation on purpose.
+"""Every outbound text, in English and Traditional Chinese (for Cantonese-speaking readers).
+
+A template is a frozen dataclass of its fields (the "context"); ``render(context, language)``
+turns it into the text. ``render_named(name, language, **fields)`` does the same from a name and
+loose fields (e.g. stored with an outbox row); ``to_fields`` gives JSON-safe fields for that.
+
+Rules the tests hold these to: rider texts stay within 2 SMS segments even in Chinese (UCS-2:
+134 characters), carry only that rider's own ride, and English ones stay GSM-7 for ASCII
+values. Driver texts name riders by first name only. Times are aware UTC datetimes shown in the
+organisation's time zone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, TypeVar, get_type_hints
+from zoneinfo import ZoneInfo
+
+from notifier.errors import TemplateError
+
+Language = Literal["en", "zh-Hant"]
+DEFAULT_TIME_ZONE = "America/Toronto"
+
+
+class TemplateName(StrEnum):
+    """Names of the outbound texts, as stored with a message."""
+
+    BOOKING_CONFIRMED = "booking_confirmed"
+    RIDE_REMINDER = "ride_reminder"
+    DRIVER_ON_THE_WAY = "driver_on_the_way"
+    BOOKING_CHANGED = "booking_changed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    REQUEST_UNMET = "request_unmet"
+    DRIVER_DAY_ROUTE = "driver_day_route"
+    DRIVER_ROUTE_CHANGED = "driver_route_changed"
+
+
+class _Context:
+    """Validation shared by all contexts: no blank text, no naive datetimes."""
+
+    NAME: ClassVar[TemplateName]
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, item.name)
+            if isinstance(value, str) and not value.strip():
+                raise TemplateError(f"{self.NAME}: field {item.name!r} is empty")
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise TemplateError(f"{self.NAME}: field {item.name!r} must be an aware datetime")
+
+
+@dataclass(frozen=True)
+class _RideFields(_Context):
+    pickup_from: datetime
+    pickup_to: datetime
+    destination: str
+    driver_first_name: str
+    car: str  # colour, model and plate as riders should look for them
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.pickup_to < self.pickup_from:
+            raise TemplateError(f"{self.NAME}: pickup_to is before pickup_from")
+
+
+@dataclass(frozen=True)
+class BookingConfirmed(_RideFields):
+    """Rider: the ride is booked, with pick-up window, driver and car."""
+
+    NAME = TemplateName.BOOKING_CONFIRMED
+
+
+@dataclass(frozen=True)
+class RideReminder(_RideFields):
+    """Rider: the day-before reminder."""
+
+    NAME = TemplateName.RIDE_REMINDER
+
+
+@dataclass(frozen=True)
+class BookingChanged(_RideFields):
+    """Rider: the ride's time, driver or car changed; these are the new details."""
+
+    NAME = TemplateName.BOOKING_CHANGED
+
+
+@dataclass(frozen=True)
+class DriverOnTheWay(_Context):
+    """Rider: the driver has left and should arrive about ``eta``."""
+
+    NAME = TemplateName.DRIVER_ON_THE_WAY
+    driver_first_name: str
+    car: str
+    eta: datetime
+
+
+@dataclass(frozen=True)
+class BookingCancelled(_Context):
+    """Rider: the ride is cancelled."""
+
+    NAME = TemplateName.BOOKING_CANCELLED
+    pickup_at: datetime
+    destination: str
+
+
+@dataclass(frozen=True)
+class RequestUnmet(_Context):
+    """Rider: an apology, no driver could be found for the request."""
+
+    NAME = TemplateName.REQUEST_UNMET
+    pickup_at: datetime
+    destination: str
+
+
+@dataclass(frozen=True)
+class Stop(_Context):
+    """One stop of a driver's route; ``needs`` are codes like "wheelchair" or free text."""
+
+    NAME = TemplateName.DRIVER_DAY_ROUTE
+    at: datetime
+    action: Literal["pickup", "dropoff"]
+    rider_first_name: str
+    address: str
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DriverDayRoute(_Context):
+    """Driver: the day's stops in order, and a link to the day's manifest."""
+
+    NAME = TemplateName.DRIVER_DAY_ROUTE
+    day: date
+    stops: tuple[Stop, ...]
+    manifest_url: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.stops:
+            raise TemplateError(f"{self.NAME}: a day's route needs at least one stop")
+
+
+@dataclass(frozen=True)
+class DriverRouteChanged(_Context):
+    """Driver: the route changed; the stops now left (possibly none) and the manifest link."""
+
+    NAME = TemplateName.DRIVER_ROUTE_CHANGED
+    day: date
+    stops: tuple[Stop, ...]
+    manifest_url: str
+
+
+Context = (
+    BookingConfirmed
+    | RideReminder
+    | BookingChanged
+    | DriverOnTheWay
+    | BookingCancelled
+    | RequestUnmet
+    | DriverDayRoute
+    | DriverRouteChanged
+)
+CONTEXTS: dict[TemplateName, type[Context]] = {
+    cls.NAME: cls
+    for cls in (
+        BookingConfirmed,
+        RideReminder,
+        BookingChanged,
+        DriverOnTheWay,
+        BookingCancelled,
+        RequestUnmet,
+        DriverDayRoute,
+        DriverRouteChanged,
+    )
+}
+RIDER_TEMPLATES = frozenset(CONTEXTS) - {
+    TemplateName.DRIVER_DAY_ROUTE,
+    TemplateName.DRIVER_ROUTE_CHANGED,
+}
+
+
+def normalise_language(language: str) -> Language:
+    """Map a stored language tag to a template language; anything unknown gets English.
+
+    Every Chinese tag goes to Traditional: it is what this community reads, and a reader of
+    Simplified Chinese still reads it far better than English.
+    """
+    tag = language.strip().lower().replace("_", "-")
+    if tag.split("-")[0] in ("zh", "yue"):
+        return "zh-Hant"
+    return "en"
+
+
+# -- formatting ---------------------------------------------------------------------------
+
+_ZH_WEEKDAYS = "一二三四五六日"
+_NEEDS: dict[str, tuple[str, str]] = {
+    "wheelchair": ("wheelchair", "輪椅"),
+    "walker": ("walker", "助行架"),
+    "child_seat": ("child seat", "兒童座椅"),
+    "service_animal": ("service animal", "服務犬"),
+    "door_to_door": ("help to the door", "需扶助到門口"),
+    "cantonese": ("speaks Cantonese", "說廣東話"),
+}
+
+
+# Typographic characters pasted from word processors that have a GSM-7 twin: one curly
+# apostrophe would otherwise make an English text UCS-2 and double its cost.
+_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"})
+
+
+def _clean(text: str) -> str:
+    """One line, single spaces, plain quotes: a stray newline must not forge a new line."""
+    return " ".join(text.translate(_PLAIN).split())
+
+
+def _first_name(name: str) -> str:
+    return _clean(name).split(" ")[0]
+
+
+def _en_date(day: date) -> str:
+    return f"{day:%a %b} {day.day}"
+
+
+def _zh_date(day: date) -> str:
+    return f"{day.month}月{day.day}日（星期{_ZH_WEEKDAYS[day.weekday()]}）"
+
+
+def _en_time(at: datetime, meridiem: bool = True) -> str:
+    hour = at.hour % 12 or 12
+    return f"{hour}:{at.minute:02d}" + (("am" if at.hour < 12 else "pm") if meridiem else "")
+
+
+def _zh_period(at: datetime) -> str:
+    return "凌晨" if at.hour < 6 else "上午" if at.hour < 12 else "下午" if at.hour < 18 else "晚上"
+
+
+def _zh_time(at: datetime) -> str:
+    return f"{_zh_period(at)}{at.hour % 12 or 12}:{at.minute:02d}"
+
+
+def _en_window(start: datetime, end: datetime) -> str:
+    if start == end:
+        return _en_time(start)
+    same = (start.hour < 12) == (end.hour < 12)
+    return f"{_en_time(start, meridiem=not same)}-{_en_time(end)}"
+
+
+def _zh_window(start: datetime, end: datetime) -> str:
+    if start == end:
+        return _zh_time(start)
+    tail = _zh_time(end)
+    if _zh_period(start) == _zh_period(end):
+        tail = tail.removeprefix(_zh_period(end))
+    return f"{_zh_time(start)}至{tail}"
+
+
+def _need(code: str, language: Language) -> str:
+    labels = _NEEDS.get(_clean(code).lower().replace(" ", "_").replace("-", "_"))
+    if labels is None:
+        return _clean(code)
+    return labels[0] if language == "en" else labels[1]
+
+
+def _stop_line(number: int, stop: Stop, language: Language, zone: ZoneInfo) -> str:
+    at, name, address = stop.at.astimezone(zone), _first_name(stop.rider_first_name), stop.address
+    needs = [_need(code, language) for code in stop.needs]
+    if language == "en":
+        verb = "Pick up" if stop.action == "pickup" else "Drop off"
+        extra = f" [{', '.join(needs)}]" if needs else ""
+        return f"{number}. {_en_time(at)} {verb} {name}, {_clean(address)}{extra}"
+    verb = "接" if stop.action == "pickup" else "送"
+    name = name if stop.action == "pickup" else f"{name}到"
+    extra = f"［{'、'.join(needs)}］" if needs else ""
+    return f"{number}. {_zh_time(at)} {verb}{name}：{_clean(address)}{extra}"
+
+
+def _route(ctx: DriverDayRoute | DriverRouteChanged, language: Language, zone: ZoneInfo) -> str:
+    lines = [_stop_line(n, stop, language, zone) for n, stop in enumerate(ctx.stops, 1)]
+    changed = isinstance(ctx, DriverRouteChanged)
+    count = len(ctx.stops)
+    if language == "en":
+        day = _en_date(ctx.day)
+        if changed and not count:
+            return f"Route change {day}: no stops left for you. Thank you! {ctx.manifest_url}"
+        head = (
+            f"Route change {day}, now {count} stops:" if changed else f"Route {day}, {count} stops:"
+        )
+        return "\n".join([head, *lines, f"Manifest: {ctx.manifest_url}"])
+    day = _zh_date(ctx.day)
+    if changed and not count:
+        return f"{day}路線有變：你當天已沒有站點，謝謝！{ctx.manifest_url}"
+    head = f"{day}路線有變，現共{count}站：" if changed else f"{day}路線，共{count}站："
+    return "\n".join([head, *lines, f"行程表：{ctx.manifest_url}"])
+
+
+# Rider texts. Placeholders: day, window (pick-up window), when (date and time), where, who
+# (driver's first name), car, eta. Keep them short: Chinese texts must fit 134 characters.
+_RIDER_TEXTS: dict[TemplateName, tuple[str, str]] = {
+    TemplateName.BOOKING_CONFIRMED: (
+        "Ride booked: {day}, pick-up {window}, to {where}. "
+        "Driver: {who}, {car}. Reply here if plans change.",
+        "已為你預約接送：{day}{window}接你，前往{where}。司機：{who}，{car}。"
+        "如有更改，請回覆此訊息。",
+    ),
+    TemplateName.RIDE_REMINDER: (
+        "Reminder: your ride is {day}, pick-up {window}, to {where}. "
+        "Driver: {who}, {car}. Reply here if you cannot go.",
+        "溫馨提示：你於{day}{window}有接送，前往{where}。司機：{who}，{car}。"
+        "如未能出行，請回覆此訊息。",
+    ),
+    TemplateName.BOOKING_CHANGED: (
+        "Your ride has changed. Now {day}, pick-up {window}, to {where}. "
+        "Driver: {who}, {car}. Reply here with any questions.",
+        "你的接送有變：改為{day}{window}接你，前往{where}。司機：{who}，{car}。"
+        "如有疑問，請回覆此訊息。",
+    ),
+    TemplateName.DRIVER_ON_THE_WAY: (
+        "Your driver {who} is on the way ({car}) and should arrive about {eta}.",
+        "司機{who}正前來接你（{car}），預計{eta}到達。",
+    ),
+    TemplateName.BOOKING_CANCELLED: (
+        "Your ride on {when} to {where} is cancelled. Reply here if you still need a ride.",
+        "你{when}前往{where}的接送已取消。如仍需接送，請回覆此訊息。",
+    ),
+    TemplateName.REQUEST_UNMET: (
+        "Sorry, we could not find a driver for your ride on {when} to {where}. "
+        "Reply here if you would like to book another time.",
+        "抱歉，我們未能為你{when}前往{where}的行程安排司機。如想改約其他時間，請回覆此訊息。",
+    ),
+}
+
+
+def _rider(ctx: Context, language: Language, zone: ZoneInfo) -> str:
+    en = language == "en"
+    values: dict[str, str] = {}
+    if isinstance(ctx, _RideFields):
+        start, end = ctx.pickup_from.astimezone(zone), ctx.pickup_to.astimezone(zone)
+        values["day"] = _en_date(start) if en else _zh_date(start)
+        values["window"] = _en_window(start, end) if en else _zh_window(start, end)
+    if isinstance(ctx, BookingCancelled | RequestUnmet):
+        at = ctx.pickup_at.astimezone(zone)
+        values["when"] = f"{_en_date(at)} at {_en_time(at)}" if en else _zh_date(at) + _zh_time(at)
+    if isinstance(ctx, DriverOnTheWay):
+        eta = ctx.eta.astimezone(zone)
+        values["eta"] = _en_time(eta) if en else _zh_time(eta)
+    if isinstance(ctx, _RideFields | DriverOnTheWay):
+        values["who"], values["car"] = _first_name(ctx.driver_first_name), _clean(ctx.car)
+    if isinstance(ctx, _RideFields | BookingCancelled | RequestUnmet):
+        values["where"] = _clean(ctx.destination)
+    english, chinese = _RIDER_TEXTS[ctx.NAME]
+    return (english if en else chinese).format(**values)
+
+
+def render(context: Context, language: str, *, tz: str | ZoneInfo = DEFAULT_TIME_ZONE) -> str:
+    """Render ``context`` in ``language`` (unknown languages get English), times in ``tz``."""
+    lang = normalise_language(language)
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    if isinstance(context, DriverDayRoute | DriverRouteChanged):
+        return _route(context, lang, zone)
+    return _rider(context, lang, zone)
+
+
+def _coerce(annotation: Any, value: object) -> object:
+    """Turn JSON-ish values (ISO strings, lists of dicts) back into what a context holds."""
+    if annotation is datetime and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if annotation is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if annotation == tuple[Stop, ...] and isinstance(value, list | tuple):
+        return tuple(
+            item if isinstance(item, Stop) else make_context(Stop, dict(item)) for item in value
+        )
+    if annotation == tuple[str, ...] and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+C = TypeVar("C")
+
+
+def make_context(cls: type[C], fields: Mapping[str, object]) -> C:
+    """Build a context (or a ``Stop``) from loose fields, naming any missing or unknown ones."""
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    required = {name for name, f in known.items() if f.default is dataclasses.MISSING}
+    missing, unknown = sorted(required - set(fields)), sorted(set(fields) - set(known))
+    if missing or unknown:
+        raise TemplateError(
+            f"{cls.__name__} needs fields {sorted(known)}; "
+            f"missing: {missing or 'none'}; unknown: {unknown or 'none'}"
+        )
+    try:
+        return cls(**{name: _coerce(hints[name], value) for name, value in fields.items()})
+    except (TypeError, ValueError) as exc:
+        raise TemplateError(f"{cls.__name__}: bad field value: {exc}") from exc
+
+
+def render_named(
+    template: TemplateName | str,
+    language: str,
+    /,
+    *,
+    tz: str | ZoneInfo = DEFAULT_TIME_ZONE,
+    **fields: object,
+) -> str:
+    """Render the template called ``template`` from keyword fields (see ``to_fields``)."""
+    try:
+        cls = CONTEXTS[TemplateName(template)]
+    except ValueError:
+        names = ", ".join(name.value for name in TemplateName)
+        raise TemplateError(f"unknown template {template!r}; known: {names}") from None
+    return render(make_context(cls, fields), language, tz=tz)
+
+
+def to_fields(context: Context) -> dict[str, object]:
+    """JSON-safe fields (ISO datetimes, lists) that ``render_named`` accepts back."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return [plain(item) for item in value]
+        if isinstance(value, Stop):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return value
+
+    return {f.name: plain(getattr(context, f.name)) for f in dataclasses.fields(context)}
