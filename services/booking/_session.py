@@ -1,0 +1,102 @@
+"""The working context of one turn: state being changed, language, clock, pending actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from services.booking._actions import Action
+from services.booking._model import ConversationContext, ConversationState, Draft, Step, Turn
+from services.booking.keywords import Language
+from services.booking.places import PlaceEntry
+from services.booking.replies import render
+
+DEFAULT_TIME_ZONE = "America/Toronto"
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""Letters and digits that cannot be confused when read aloud or typed: no 0/O, 1/I."""
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The organisation's zone; a misconfigured name falls back to Toronto rather than failing."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def aware_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@dataclass
+class Session:
+    """Mutable scratch space for building one ``Turn``; never stored."""
+
+    ctx: ConversationContext
+    state: ConversationState
+    language: Language
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The organisation's time zone."""
+        return time_zone(self.ctx.time_zone)
+
+    @property
+    def now_local(self) -> datetime:
+        """The current moment in the organisation's time zone."""
+        return aware_utc(self.ctx.now).astimezone(self.zone)
+
+    @property
+    def today(self) -> date:
+        """Today's date in the organisation's time zone."""
+        return self.now_local.date()
+
+    @property
+    def draft(self) -> Draft:
+        """The ride being booked."""
+        return self.state.draft
+
+    def set_draft(self, draft: Draft) -> None:
+        """Replace the draft."""
+        self.state = replace(self.state, draft=draft)
+
+    def move(self, step: Step, asking: str | None = None) -> None:
+        """Go to ``step``, remembering which question (if any) the rider is answering."""
+        self.state = replace(self.state, step=step, asking=asking)
+
+    def place(self, place_id: str | None) -> PlaceEntry | None:
+        """The catalogue entry with this id, or None."""
+        return next((entry for entry in self.ctx.places if entry.id == place_id), None)
+
+    def place_name(self, entry: PlaceEntry) -> str:
+        """The place's name in the reply language."""
+        if self.language == "zh-Hant" and entry.name_zh:
+            return entry.name_zh
+        return entry.name_en or entry.name_zh
+
+    def text(self, key: str, **values: object) -> str:
+        """A reply template in the session's language."""
+        return render(key, self.language, **values)
+
+    def local_time_has_passed(self, ride_date: date, ride_time: time) -> bool:
+        """True if ``ride_date`` at ``ride_time`` is not in the future."""
+        moment = datetime.combine(ride_date, ride_time, tzinfo=self.zone)
+        return moment <= self.now_local
+
+    def new_reference_code(self) -> str:
+        """A six-character code from ``REFERENCE_ALPHABET`` drawn from ``ctx.rng``."""
+        return "".join(self.ctx.rng.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+    def finish(self, reply: str | None) -> Turn:
+        """The turn to return: state stamped with language and time, plus the actions."""
+        stamped = replace(
+            self.state,
+            language=self.language,
+            updated_at=aware_utc(self.ctx.now).isoformat(),
+        )
+        return Turn(state=stamped, reply=reply, language=self.language, actions=tuple(self.actions))
