@@ -406,7 +406,7 @@ def render_named(
     /,
     *,
     tz: str | ZoneInfo = DEFAULT_TIME_ZONE,
-    **fields: object,
+    **fields: Any,
 ) -> str:
     """Render the template called ``template`` from keyword fields (see ``to_fields``)."""
     try:
@@ -417,7 +417,7 @@ def render_named(
     return render(make_context(cls, fields), language, tz=tz)
 
 
-def to_fields(context: Context) -> dict[str, object]:
+def to_fields(context: Context) -> dict[str, Any]:
     """JSON-safe fields (ISO datetimes, lists) that ``render_named`` accepts back."""
 
     def plain(value: object) -> object:
