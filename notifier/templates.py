@@ -222,8 +222,13 @@ def _first_name(name: str) -> str:
     return _clean(name).split(" ")[0]
 
 
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _en_date(day: date) -> str:
-    return f"{day:%a %b} {day.day}"
+    # Own tables, not strftime("%a %b"): that follows the process locale.
+    return f"{_EN_WEEKDAYS[day.weekday()]} {_EN_MONTHS[day.month - 1]} {day.day}"
 
 
 def _zh_date(day: date) -> str:
@@ -287,9 +292,8 @@ def _route(ctx: DriverDayRoute | DriverRouteChanged, language: Language, zone: Z
         day = _en_date(ctx.day)
         if changed and not count:
             return f"Route change {day}: no stops left for you. Thank you! {ctx.manifest_url}"
-        head = (
-            f"Route change {day}, now {count} stops:" if changed else f"Route {day}, {count} stops:"
-        )
+        stops = f"{count} stop" if count == 1 else f"{count} stops"
+        head = f"Route change {day}, now {stops}:" if changed else f"Route {day}, {stops}:"
         return "\n".join([head, *lines, f"Manifest: {ctx.manifest_url}"])
     day = _zh_date(ctx.day)
     if changed and not count:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import locale
 import re
 from datetime import UTC, date, datetime
 
@@ -301,3 +302,23 @@ def test_fields_round_trip_through_json_safe_values(context: Context) -> None:
     fields = to_fields(context)
     assert all(not isinstance(v, datetime | date) for v in fields.values())
     assert render_named(context.NAME, "zh-Hant", **fields) == render(context, "zh-Hant")
+
+
+def test_dates_are_english_whatever_the_process_locale() -> None:
+    """Weekday and month names come from our own tables, not the C library's locale."""
+    previous = locale.setlocale(locale.LC_TIME)
+    try:
+        for name in ("fr_FR.UTF-8", "zh_HK.UTF-8", "C.UTF-8"):
+            try:
+                locale.setlocale(locale.LC_TIME, name)
+            except locale.Error:
+                continue
+            assert "Tue Nov 24" in render(BookingCancelled(PICKUP, "Clinic"), "en")
+    finally:
+        locale.setlocale(locale.LC_TIME, previous)
+
+
+def test_a_one_stop_route_says_stop_not_stops() -> None:
+    """Small things that make the text read as written by a person."""
+    route = DriverDayRoute(date(2026, 11, 24), stops()[:1], "https://rides.example.org/m/x")
+    assert render(route, "en").startswith("Route Tue Nov 24, 1 stop:\n")
