@@ -152,6 +152,8 @@ def generate_network(
     for i in range(size.riders):
         area, lat, lon = _point(rng)
         language = Language.ZH_HANT if rng.random() < 0.75 else Language.EN
+        # Some Chinese-reading riders speak only Cantonese and need a driver who does.
+        cantonese_only = language == Language.ZH_HANT and rng.random() < 0.4
         net.riders.append(
             Rider(
                 name=f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}",
@@ -163,6 +165,7 @@ def generate_network(
                 wheelchair=rng.random() < 0.08,
                 walker=rng.random() < 0.1,
                 seats_needed=1 if rng.random() < 0.85 else 2,
+                requires_language="yue" if cantonese_only else None,
                 consent_state=ConsentState.OPTED_IN,
                 organisation_id=0,
             )

@@ -103,6 +103,11 @@ class SchedulerSettings(BaseSettings):
     )
     average_speed_kmh: float = 30.0
     detour_factor: float = 1.3
+    # Objective weights, in seconds of driving: a served request outweighs any number of drivers
+    # called out, and a driver called out outweighs a long day's extra driving.
+    unserved_penalty: int = Field(default=10_000_000, ge=1)
+    driver_cost: int = Field(default=30_000, ge=0)
+    moved_penalty: int = Field(default=3_600, ge=0)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from shared import migrations
-from shared.db import make_engine
+from shared.db import dispose_engines, make_engine
 from shared.queue import build_broker, use_broker
 from shared.settings import reset_settings
 
@@ -56,6 +56,7 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_settings()
     yield
     reset_settings()
+    dispose_engines()
 
 
 # --- databases ------------------------------------------------------------------------------

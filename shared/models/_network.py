@@ -96,6 +96,8 @@ class RiderBase(SQLModel):
     walker: bool = False
     service_animal: bool = False
     seats_needed: int = Field(default=1, ge=1, le=8)
+    # A spoken language the driver must share (e.g. "yue" for a Cantonese-only rider).
+    requires_language: str | None = Field(default=None, max_length=8)
     notes: str = Field(default="", max_length=2000)
 
 
@@ -138,6 +140,7 @@ class RiderUpdate(SQLModel):
     walker: bool | None = None
     service_animal: bool | None = None
     seats_needed: int | None = Field(default=None, ge=1, le=8)
+    requires_language: str | None = Field(default=None, max_length=8)
     notes: str | None = Field(default=None, max_length=2000)
     active: bool | None = None
 

@@ -53,8 +53,10 @@ class RideRequest(RideRequestBase, table=True):
         CheckConstraint(
             "store_minutes IS NULL OR store_minutes BETWEEN 0 AND 480", name="ck_request_store"
         ),
+        # A return leg has its own pick-up time instead of an arrival time.
         CheckConstraint(
-            "kind <> 'appointment' OR arrive_by IS NOT NULL", name="ck_request_appointment_time"
+            "kind <> 'appointment' OR arrive_by IS NOT NULL OR outbound_request_id IS NOT NULL",
+            name="ck_request_appointment_time",
         ),
         CheckConstraint(
             "earliest_departure IS NULL OR back_by IS NULL OR earliest_departure < back_by",

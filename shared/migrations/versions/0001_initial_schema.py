@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 07:59:08.542964
+Create Date: 2026-11-22 08:05:01.262212
 """
 
 from __future__ import annotations
@@ -280,6 +280,7 @@ def upgrade() -> None:
         sa.Column("walker", sa.Boolean(), nullable=False),
         sa.Column("service_animal", sa.Boolean(), nullable=False),
         sa.Column("seats_needed", sa.Integer(), nullable=False),
+        sa.Column("requires_language", sa.String(length=8), nullable=True),
         sa.Column("notes", sa.String(length=2000), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
@@ -408,7 +409,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind <> 'appointment' OR arrive_by IS NOT NULL", name="ck_request_appointment_time"
+            "kind <> 'appointment' OR arrive_by IS NOT NULL OR outbound_request_id IS NOT NULL",
+            name="ck_request_appointment_time",
         ),
         sa.CheckConstraint("kind IN ('grocery', 'appointment', 'errand')", name="ck_request_kind"),
         sa.CheckConstraint("source IN ('sms', 'api', 'dispatcher')", name="ck_request_source"),
