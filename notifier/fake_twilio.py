@@ -69,6 +69,16 @@ class Fault:
     final_status: FinalStatus = "delivered"
     times: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.http_status is not None and not 400 <= self.http_status <= 599:
+            raise ValueError(f"http_status must be 4xx or 5xx, got {self.http_status}")
+        if self.final_status not in ("delivered", "undelivered", "failed"):
+            raise ValueError(
+                f"final_status must be delivered/undelivered/failed, got {self.final_status!r}"
+            )
+        if self.delay_seconds < 0 or (self.times is not None and self.times < 1):
+            raise ValueError("delay_seconds must be >= 0 and times >= 1 (or None)")
+
     @classmethod
     def rejected(cls, http_status: int, error_code: int, times: int | None = None) -> Fault:
         """Refuse the create call, e.g. ``rejected(400, 21610)`` for an opted-out number."""
@@ -266,7 +276,7 @@ class FakeTwilio:
                 await asyncio.sleep(0.02)
             if self._closing.is_set():
                 return _error(503, 20500)
-        if fault.http_status is not None and fault.http_status >= 400:
+        if fault.http_status is not None:
             return _error(fault.http_status, fault.error_code or _default_code(fault.http_status))
         message = FakeMessage(
             sid="SM" + uuid.uuid4().hex,
@@ -296,11 +306,11 @@ class FakeTwilio:
         if request.method == "DELETE":
             self.clear_faults()
             return Response(status_code=204)
-        data = await request.json()
-        to = data.pop("to", None) if isinstance(data, dict) else None
         try:
+            data = await request.json()
+            to = data.pop("to", None) if isinstance(data, dict) else None
             fault = Fault(**data)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             return JSONResponse({"error": f"bad fault: {exc}"}, status_code=400)
         self.add_fault(fault, to)
         return Response(status_code=204)

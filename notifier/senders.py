@@ -130,6 +130,7 @@ class TwilioSender:
             raise TransientSendError(f"could not reach Twilio: {exc}") from exc
         except requests.exceptions.ChunkedEncodingError as exc:
             raise TransientSendError(f"Twilio's answer was cut off: {exc}") from exc
+        logger.info("Twilio accepted %s to %s (%s)", message.sid, mask_phone(to), message.status)
         return SendResult(provider_id=str(message.sid), status=str(message.status))
 
     def close(self) -> None:

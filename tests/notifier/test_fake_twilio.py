@@ -181,6 +181,8 @@ def test_faults_and_messages_are_controllable_over_http(
     listed = http.get("/_fake/messages").json()
     assert [m["body"] for m in listed] == ["second"]
     assert http.post("/_fake/faults", json={"bogus": 1}).status_code == 400
+    assert http.post("/_fake/faults", json={"final_status": "lost"}).status_code == 400
+    assert http.post("/_fake/faults", content=b"not json").status_code == 400
     assert http.post("/_fake/reset").status_code == 204
     assert http.get("/_fake/messages").json() == []
 
