@@ -34,7 +34,8 @@ class WaitFound:
 _AMPM = re.compile(r"(?<![\d/])(\d{1,2})(?:[:.](\d{2}))?\s*(a\.?m\b\.?|p\.?m\b\.?)")
 _CLOCK = re.compile(r"(?<![\d/:])(\d{1,2})[:h](\d{2})(?![\d/:])")
 _NOON = re.compile(r"\b(?:noon|midday|lunch ?time)\b")
-_AT_HOUR = re.compile(r"\b(?:at|around|by|@)\s*(\d{1,2})(?:\s*o'?clock)?(?![\d/:.])")
+# "by 9am" must be read by _AMPM, so an hour followed by am/pm is not a bare "at" hour.
+_AT_HOUR = re.compile(r"\b(?:at|around|by|@)\s*(\d{1,2})(?:\s*o'?clock)?(?![\d/:.]|\s*[ap]\.?m\b)")
 _OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
 _CN_PERIOD = "上午|早上|朝早|朝頭早|早晨|朝|中午|晏晝|下午|晚上|夜晚|夜晚黑|今晚|晚|夜"
 _CN_TIME = re.compile(

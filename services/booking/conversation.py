@@ -218,7 +218,8 @@ def _ride_line(session: Session, ride: UpcomingRide) -> str:
     day = format_date(local.date(), session.language)
     at = format_time(local.time(), session.language)
     place = ride.place_name_zh if session.language == "zh-Hant" else ride.place_name_en
-    return f"{day} {at} {place or ride.place_name_en} ({ride.reference_code})"
+    when = f"{day}{at}" if session.language == "zh-Hant" else f"{day} {at}"
+    return f"{when} {place or ride.place_name_en} ({ride.reference_code})"
 
 
 def _status(session: Session) -> str:

@@ -190,8 +190,15 @@ def render(key: str, language: Language, **values: object) -> str:
 
 
 def join(*parts: str) -> str:
-    """Join reply parts with the separator right for their language."""
-    return " ".join(part for part in parts if part)
+    """Join reply parts: a space after English, nothing after Chinese full-width punctuation."""
+    joined = ""
+    for part in parts:
+        if not part:
+            continue
+        if joined and not joined.endswith(("。", "？", "！", "）", "」")):
+            joined += " "
+        joined += part
+    return joined
 
 
 _EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
