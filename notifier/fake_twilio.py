@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from notifier.segments import segment_count
+from shared.segments import segment_count
 
 logger = logging.getLogger(__name__)
 

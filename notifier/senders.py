@@ -18,7 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from notifier.errors import PermanentSendError, TransientSendError, classify_error
-from notifier.segments import segment_count
+from shared.segments import segment_count
 from shared.settings import SmsSettings, get_settings
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from notifier.segments import segment_count
+from shared.segments import segment_count
 from services.booking.conversation import (
     Action,
     CancelRide,

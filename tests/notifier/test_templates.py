@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from notifier.errors import TemplateError
-from notifier.segments import encoding, segment_count
+from shared.segments import encoding, segment_count
 from notifier.templates import (
     CONTEXTS,
     RIDER_TEMPLATES,

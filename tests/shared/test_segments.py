@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.segments import (
+from shared.segments import (
     GSM7_EXTENSION,
     encoding,
     segment_count,
