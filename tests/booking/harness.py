@@ -12,7 +12,6 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from shared.segments import segment_count
 from services.booking.conversation import (
     Action,
     CancelRide,
@@ -29,6 +28,7 @@ from services.booking.conversation import (
     action_to_dict,
     handle,
 )
+from shared.segments import segment_count
 from tests.booking.scenarios import (
     HELP_CONTACT,
     PLACES,

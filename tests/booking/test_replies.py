@@ -1,0 +1,174 @@
+"""Every reply template stays within two SMS segments, in both languages, with long values.
+
+Uses ``shared.segments.segment_count`` (GSM-7 vs UCS-2) so the count matches what the
+notifier bills.
+"""
+
+# Chinese texts rightly use full-width punctuation, which these rules flag as look-alikes.
+# ruff: noqa: RUF001, RUF002
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, time
+
+import pytest
+
+from services.booking._model import ConversationContext, ConversationState, Draft
+from services.booking._prompts import summary
+from services.booking._session import Session
+from services.booking.keywords import Language
+from services.booking.replies import (
+    PREFIX_KEYS,
+    QUESTION_KEYS,
+    TEMPLATES,
+    format_date,
+    format_time,
+    join,
+    render,
+)
+from shared.segments import encoding, segment_count
+from tests.booking.scenarios import PLACES
+
+LANGUAGES: tuple[Language, ...] = ("en", "zh-Hant")
+# Deliberately long but realistic values for every placeholder.
+LONG_VALUES: dict[Language, dict[str, object]] = {
+    "en": {
+        "programme": "HK Neighbours Community Rides",
+        "contact": "416-555-0100",
+        "examples": "T&T Supermarket, No Frills (Dundas), No Frills (Bathurst)",
+        "options": "1) No Frills (Dundas) 2) No Frills (Bathurst) 3) No Frills (Spadina)",
+        "code": "K7M4QX",
+        "suggestions": "T&T Supermarket, Chinese Legal Clinic, Hong Fook Clinic",
+        "first": "Fri Mar 12",
+        "second": "Thu Dec 3",
+        "example": "Dec 3",
+        "time": "10:30am",
+        "rides": "; ".join(["Wed Nov 25 10:30am T&T Supermarket (K7M4QX)"] * 3),
+    },
+    "zh-Hant": {
+        "programme": "HK Neighbours Community Rides",
+        "contact": "416-555-0100",
+        "examples": "大統華超市、No Frills（登打士街）、康福診所",
+        "options": "1) No Frills（登打士街） 2) No Frills（巴富士街）",
+        "code": "K7M4QX",
+        "suggestions": "大統華超市、華人法律援助中心、康福診所",
+        "first": "3月12日（五）",
+        "second": "12月3日（四）",
+        "example": "12月3日",
+        "time": "上午10點半",
+        "rides": "；".join(["11月25日（三）上午10點半 大統華超市 (K7M4QX)"] * 2),
+    },
+}
+
+
+def _session(language: Language) -> Session:
+    ctx = ConversationContext(
+        now=datetime(2026, 11, 22, 14, tzinfo=UTC),
+        programme_name="HK Neighbours Community Rides",
+        help_contact="416-555-0100",
+        places=PLACES,
+        rng=random.Random(0),
+    )
+    return Session(ctx, ConversationState(), language)
+
+
+def _longest_summary(language: Language) -> str:
+    session = _session(language)
+    longest_place = max(PLACES, key=lambda p: len(p.name_en if language == "en" else p.name_zh))
+    draft = Draft(
+        kind="appointment",
+        place_id=longest_place.id,
+        ride_date="2026-12-30",
+        ride_time="10:45",
+        return_trip=True,
+        return_wait=120,
+        passengers=8,
+        needs=("wheelchair", "walker", "service_animal"),
+    )
+    session.set_draft(draft)
+    return summary(session)
+
+
+@pytest.mark.parametrize(("key", "language"), list(itertools.product(TEMPLATES, LANGUAGES)))
+def test_every_template_fits_in_two_segments(key: str, language: Language) -> None:
+    """No template, filled with long values, needs more than two SMS."""
+    values = dict(LONG_VALUES[language], summary=_longest_summary(language))
+    text = render(key, language, **values)
+    assert segment_count(text) <= 2, text
+
+
+@pytest.mark.parametrize("key", list(TEMPLATES))
+def test_english_templates_stay_in_the_gsm_alphabet(key: str) -> None:
+    """One stray curly quote would make an English text UCS-2 and cut its segment to 70."""
+    values = dict(LONG_VALUES["en"], summary=_longest_summary("en"))
+    assert encoding(render(key, "en", **values)) == "GSM-7"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "question", "language"),
+    list(itertools.product(PREFIX_KEYS, (*QUESTION_KEYS, "confirm"), LANGUAGES)),
+)
+def test_a_prefix_and_a_question_together_fit_in_two_segments(
+    prefix: str, question: str, language: Language
+) -> None:
+    """Replies like "Sorry, I didn't understand. What day?" are still at most two SMS."""
+    values = dict(LONG_VALUES[language], summary=_longest_summary(language))
+    text = join(render(prefix, language), render(question, language, **values))
+    assert segment_count(text) <= 2, text
+
+
+@pytest.mark.parametrize(
+    "key", ["ask_date", "ask_time", "didnt_get", "cancelled", "language_set", "what_to_change"]
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_short_questions_fit_in_one_segment(key: str, language: Language) -> None:
+    """The questions asked most often cost one SMS each."""
+    assert segment_count(render(key, language, code="K7M4QX")) == 1
+
+
+def test_every_template_exists_in_both_languages() -> None:
+    """No reply may be missing its Chinese (or English) text."""
+    for key, texts in TEMPLATES.items():
+        assert set(texts) == set(LANGUAGES), key
+
+
+def test_dates_and_times_are_formatted_for_each_language() -> None:
+    """Short readable forms: weekday and month names in English, 月日（週） in Chinese."""
+    day = datetime(2026, 11, 28).date()
+    assert format_date(day, "en") == "Sat Nov 28"
+    assert format_date(day, "zh-Hant") == "11月28日（六）"
+    assert format_time(time(10), "en") == "10am"
+    assert format_time(time(14, 30), "en") == "2:30pm"
+    assert format_time(time(12), "zh-Hant") == "中午12點"
+    assert format_time(time(15, 30), "zh-Hant") == "下午3點半"
+    assert format_time(time(19, 5), "zh-Hant") == "晚上7點5分"
+
+
+def test_chinese_parts_join_without_a_stray_space() -> None:
+    """After Chinese full stops the next sentence follows directly."""
+    assert join("好的。", "請問哪一天？") == "好的。請問哪一天？"
+    assert join("OK.", "What day?") == "OK. What day?"
+    assert join("", "What day?") == "What day?"
+
+
+def test_the_summary_shows_every_slot() -> None:
+    """The confirmation names place, day, time, ride home, people and needs."""
+    session = _session("en")
+    session.set_draft(
+        replace(
+            Draft(),
+            place_id="tnt-downsview",
+            ride_date="2026-11-28",
+            ride_time="10:00",
+            return_trip=True,
+            return_home_by="13:00",
+            passengers=2,
+            needs=("walker",),
+        )
+    )
+    assert summary(session) == (
+        "T&T Supermarket, Sat Nov 28 at 10am. Home by 1pm. 2 people, walker."
+    )
