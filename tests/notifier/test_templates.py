@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from notifier.errors import TemplateError
-from shared.segments import encoding, segment_count
 from notifier.templates import (
     CONTEXTS,
     RIDER_TEMPLATES,
@@ -32,6 +31,7 @@ from notifier.templates import (
     render_named,
     to_fields,
 )
+from shared.segments import encoding, segment_count
 
 # 14:30 UTC on a November Tuesday is 9:30 in Toronto (EST, UTC-5).
 PICKUP = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
