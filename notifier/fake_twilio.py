@@ -221,10 +221,11 @@ class FakeTwilio:
     def close(self) -> None:
         """Stop the callback thread (pending callbacks are dropped) and slow answers."""
         self._closing.set()
-        if self._worker is not None:
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
             self._jobs.put(None)
-            self._worker.join(timeout=10)
-            self._worker = None
+            worker.join(timeout=10)
 
     def _take_fault(self, to: str) -> Fault | None:
         with self._lock:
@@ -251,9 +252,10 @@ class FakeTwilio:
             user, _, password = base64.b64decode(encoded).decode().partition(":")
         except ValueError:
             return False
+        # Bytes, not str: compare_digest refuses non-ASCII str, which a client could send.
         return (
-            hmac.compare_digest(user, self.account_sid)
-            and hmac.compare_digest(password, self.auth_token)
+            hmac.compare_digest(user.encode(), self.account_sid.encode())
+            and hmac.compare_digest(password.encode(), self.auth_token.encode())
             and request.path_params["sid"] == self.account_sid
         )
 

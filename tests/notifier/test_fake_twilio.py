@@ -109,7 +109,9 @@ def test_num_segments_uses_carrier_counting(fake: RunningFakeTwilio, http: httpx
 
 
 @pytest.mark.parametrize(
-    "auth", [("AC" + "0" * 32, "fake-twilio-auth-token"), (None, "wrong-token"), None]
+    "auth",
+    [("AC" + "0" * 32, "fake-twilio-auth-token"), (None, "wrong-token"), (None, "jeton-é"), None],
+    ids=["other-account", "wrong-token", "non-ascii-token", "no-auth"],
 )
 def test_wrong_or_missing_credentials_get_401_code_20003(
     fake: RunningFakeTwilio, auth: tuple[str | None, str] | None
