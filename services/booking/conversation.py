@@ -31,6 +31,7 @@ from services.booking._actions import (
 )
 from services.booking._booking import handle_booking, handle_choice, handle_confirm
 from services.booking._model import (
+    NEEDS,
     ConversationContext,
     ConversationState,
     InboundText,
@@ -254,6 +255,10 @@ def _step(session: Session, body: str) -> str:
             handle_booking(session, body)
         session.move(Step.REG_NAME)
         return session.text("welcome_new", programme=session.ctx.programme_name)
+    if step == Step.START and session.ctx.rider is not None:
+        # Needs on file (a wheelchair, say) apply to every new booking unless changed.
+        usual = tuple(need for need in NEEDS if need in session.ctx.rider.needs)
+        session.set_draft(replace(session.draft, needs=usual))
     if step == Step.CHOOSE_PLACE:
         return handle_choice(session, body)
     if step == Step.CONFIRM:
@@ -264,8 +269,12 @@ def _step(session: Session, body: str) -> str:
 def _registration_name(session: Session, body: str) -> str:
     found = extract(body, today=session.today, catalogue=session.ctx.places)
     name = _NAME_PREFIX.sub("", " ".join(body.split())).strip(" .,!")
-    looks_like_ride = found.place.places or found.ride_date or found.ride_time
-    if looks_like_ride or yes_or_no(body) is not None or not _HAS_WORD.search(name):
+    if found.place.places or found.ride_date or found.ride_time:
+        # Ride details, not a name: keep them for after sign-up and ask for the name again.
+        handle_booking(session, body)
+        session.move(Step.REG_NAME)
+        return session.text("ask_name_again")
+    if yes_or_no(body) is not None or not _HAS_WORD.search(name):
         return session.text("ask_name_again")
     if len(name) > _MAX_NAME:
         return session.text("ask_name_again")
