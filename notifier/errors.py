@@ -68,7 +68,9 @@ class TransientSendError(SendError):
 class PermanentSendError(SendError):
     """The provider refused the text for good; retrying the same request cannot succeed."""
 
-    def __init__(self, message: str, code: int | None = None, http_status: int | None = None):
+    def __init__(
+        self, message: str, code: int | None = None, http_status: int | None = None
+    ) -> None:
         super().__init__(message, code)
         self.http_status = http_status
 
