@@ -24,7 +24,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # Embedded mode: queued work runs on threads inside this process.
+    # Embedded mode: queued work runs on threads inside this process, so it loads every actor.
+    import services.worker  # noqa: F401
+
     start_in_process_worker()
     try:
         yield

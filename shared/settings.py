@@ -38,6 +38,9 @@ class AppSettings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
     default_time_zone: str = "America/Toronto"
+    relay_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often workers sweep the outbox for missed jobs."
+    )
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> AppSettings:

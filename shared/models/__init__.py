@@ -44,7 +44,14 @@ from shared.models._network import (
     RiderPublic,
     RiderUpdate,
 )
-from shared.models._plans import AssignmentLock, Plan, Route, Stop, UnservedRequest
+from shared.models._plans import (
+    AssignmentLock,
+    Plan,
+    ReplanTicket,
+    Route,
+    Stop,
+    UnservedRequest,
+)
 from shared.models._requests import (
     DEFAULT_PRIORITY,
     RequestStatusEvent,
@@ -86,6 +93,7 @@ __all__ = [
     "PlaceUpdate",
     "Plan",
     "PlanState",
+    "ReplanTicket",
     "RequestKind",
     "RequestSource",
     "RequestStatus",

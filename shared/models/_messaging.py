@@ -41,6 +41,8 @@ class Message(SQLModel, table=True):
     request_id: int | None = Field(default=None, foreign_key="ride_request.id", ondelete="SET NULL")
     route_id: int | None = Field(default=None, foreign_key="route.id", ondelete="SET NULL")
     send_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the relay last put it on the queue; the sweeper re-enqueues only stale ones.
+    enqueued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -115,3 +115,23 @@ class AssignmentLock(SQLModel, table=True):
     driver_id: int | None = Field(default=None, foreign_key="driver.id", ondelete="CASCADE")
     created_by: str = Field(default="system", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplanTicket(SQLModel, table=True):
+    """A pending re-plan of one day, debounced: only the newest token's job plans.
+
+    Written in the same transaction as the change that makes a re-plan necessary, so a crash
+    between commit and enqueue loses nothing: the relay sweeps tickets that are due.
+    """
+
+    __tablename__ = "replan_ticket"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "service_date", name="uq_replan_org_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    service_date: date
+    token: str = Field(max_length=36)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    enqueued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

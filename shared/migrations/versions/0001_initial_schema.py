@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 08:05:01.262212
+Create Date: 2026-11-22 08:08:27.216522
 """
 
 from __future__ import annotations
@@ -262,6 +262,23 @@ def upgrade() -> None:
             unique=True,
             sqlite_where=sa.text("state = 'published'"),
             postgresql_where=sa.text("state = 'published'"),
+        )
+
+    op.create_table(
+        "replan_ticket",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("service_date", sa.Date(), nullable=False),
+        sa.Column("token", sa.String(length=36), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("organisation_id", "service_date", name="uq_replan_org_day"),
+    )
+    with op.batch_alter_table("replan_ticket", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_replan_ticket_organisation_id"), ["organisation_id"], unique=False
         )
 
     op.create_table(
@@ -539,6 +556,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.Integer(), nullable=True),
         sa.Column("route_id", sa.Integer(), nullable=True),
         sa.Column("send_after", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
@@ -722,6 +740,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_rider_organisation_id"))
 
     op.drop_table("rider")
+    with op.batch_alter_table("replan_ticket", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_replan_ticket_organisation_id"))
+
+    op.drop_table("replan_ticket")
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_plan_published",

@@ -1,0 +1,67 @@
+"""Queued notifier work. The send actor takes only the message id."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from notifier.errors import TransientSendError
+from notifier.ratelimit import RateLimiter, build_rate_limiter
+from notifier.senders import SmsSender, build_sender
+from notifier.sending import MAX_ATTEMPTS, send_now
+from shared.db import get_engine
+from shared.outbox import SEND_MESSAGE, enqueue
+from shared.queue import actor
+from shared.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_sender: SmsSender | None = None
+_limiter: RateLimiter | None = None
+
+
+def runtime() -> tuple[SmsSender, RateLimiter]:
+    """This process's sender and rate limiter, built from settings on first use."""
+    global _sender, _limiter
+    with _lock:
+        if _sender is None or _limiter is None:
+            settings = get_settings()
+            _sender = build_sender(settings.sms)
+            _limiter = build_rate_limiter(settings)
+        return _sender, _limiter
+
+
+def reset_runtime() -> None:
+    """Close and forget the sender and limiter (tests; settings changed)."""
+    global _sender, _limiter
+    with _lock:
+        if _sender is not None:
+            _sender.close()
+        _sender = _limiter = None
+
+
+def status_callback_url() -> str:
+    """Where the provider reports delivery status."""
+    return get_settings().app.public_base_url.rstrip("/") + "/sms/status"
+
+
+@actor(
+    queue_name="notifier",
+    actor_name="send_message",
+    # Our own attempt count decides when a message has failed; dramatiq only paces retries.
+    max_retries=MAX_ATTEMPTS + 2,
+    min_backoff=1_000,
+    max_backoff=120_000,
+)
+def send_message(message_id: int) -> None:
+    """Send one outbox message (at most once), retrying transient errors with backoff."""
+    sender, limiter = runtime()
+    attempt = send_now(get_engine(), message_id, sender, limiter, status_callback_url())
+    if attempt.outcome == "requeue":
+        enqueue(SEND_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 0.01))
+    elif attempt.outcome == "retry":
+        raise TransientSendError(f"message {message_id}: {attempt.detail}; will retry")
+    elif attempt.outcome != "skipped":
+        log.info("message %d: %s", message_id, attempt.outcome)

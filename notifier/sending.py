@@ -1,0 +1,174 @@
+"""Send one outbox message at most once, and recover messages a crash left half-sent.
+
+The claim ``pending -> sending`` is a single conditional UPDATE, so two deliveries of the same
+job (dramatiq guarantees at-least-once) can never both reach the provider. A worker killed
+between the claim and storing the provider's answer leaves the row in ``sending``; ``recover``
+asks the provider whether it has the text (by recipient, sender, body and time) and either
+records it as sent or puts it back to ``pending``. The one window left: a text the provider
+accepted but does not list yet when ``recover`` looks, which the lease (minutes, against the
+provider's sub-second listing delay) makes vanishingly rare; see README "Exactly once".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from notifier.errors import PermanentSendError, TransientSendError
+from notifier.ratelimit import RateLimiter
+from notifier.senders import SmsSender
+from notifier.status import replay_early_callbacks
+from shared.consent import is_opted_out, record_consent
+from shared.models import AuditEvent, ConsentState, Message, MessageStatus, utcnow
+from shared.phones import mask
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=3)  # a claim older than this is presumed dead
+
+Outcome = Literal[
+    "sent", "skipped", "requeue", "retry", "failed", "cancelled", "opted_out", "undeliverable"
+]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one send attempt did, and when to try again (``requeue`` and ``retry``)."""
+
+    outcome: Outcome
+    delay: float = 0.0
+    detail: str = ""
+
+
+def _claim(engine: Engine, message_id: int, now: datetime) -> bool:
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.PENDING)
+            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
+        )
+    return result.rowcount == 1
+
+
+def _finish(
+    engine: Engine,
+    message_id: int,
+    status: MessageStatus,
+    *,
+    error: str = "",
+    code: int | None = None,
+    provider_id: str | None = None,
+) -> Message:
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        now = utcnow()
+        message.status = status
+        message.updated_at = now
+        message.last_error = error[:500]
+        message.error_code = code
+        if provider_id is not None:
+            message.provider_id = provider_id
+            message.sent_at = now
+        session.add(message)
+        if provider_id is not None:
+            replay_early_callbacks(session, message)
+        session.commit()
+        return message
+
+
+def send_now(
+    engine: Engine,
+    message_id: int,
+    sender: SmsSender,
+    limiter: RateLimiter,
+    status_callback: str | None,
+) -> Attempt:
+    """Try to send one outbox message; never sends a message twice."""
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            return Attempt("skipped", detail="no such message")
+        if message.status != MessageStatus.PENDING:
+            return Attempt("skipped", detail=f"already {message.status.value}")
+        if message.send_after > now:
+            return Attempt("requeue", (message.send_after - now).total_seconds(), "not due yet")
+        if is_opted_out(session, message.organisation_id, message.to_number):
+            message.status = MessageStatus.CANCELLED
+            message.last_error = "recipient has opted out"
+            message.updated_at = now
+            session.add(message)
+            session.commit()
+            return Attempt("cancelled", detail="recipient has opted out")
+    # Waiting for the rate limit is not a failed attempt: the job is re-sent with a delay.
+    wait = limiter.acquire(message.from_number, float(message.segments))
+    if wait > 0:
+        return Attempt("requeue", wait, "rate limited")
+    if not _claim(engine, message_id, now):
+        return Attempt("skipped", detail="claimed by another worker")
+    try:
+        result = sender.send(message.to_number, message.from_number, message.body, status_callback)
+    except TransientSendError as exc:
+        exhausted = message.attempts + 1 >= MAX_ATTEMPTS
+        status = MessageStatus.FAILED if exhausted else MessageStatus.PENDING
+        _finish(engine, message_id, status, error=str(exc), code=exc.code)
+        if exhausted:
+            log.warning("message %d failed after %d attempts: %s", message_id, MAX_ATTEMPTS, exc)
+            return Attempt("failed", detail=str(exc))
+        return Attempt("retry", detail=str(exc))
+    except PermanentSendError as exc:
+        return _permanent(engine, message, exc)
+    _finish(engine, message_id, MessageStatus.SENT, provider_id=result.provider_id)
+    return Attempt("sent", detail=result.provider_id)
+
+
+def _permanent(engine: Engine, message: Message, exc: PermanentSendError) -> Attempt:
+    assert message.id is not None
+    outcome = exc.outcome
+    _finish(engine, message.id, MessageStatus.FAILED, error=str(exc), code=exc.code)
+    with Session(engine) as session:
+        if outcome == "opted_out":
+            record_consent(
+                session,
+                message.organisation_id,
+                message.to_number,
+                ConsentState.OPTED_OUT,
+                keyword=f"carrier {exc.code}",
+                source="provider",
+            )
+        elif outcome == "undeliverable":
+            # Shown to dispatchers in the audit log: the number needs fixing by a person.
+            session.add(
+                AuditEvent(
+                    organisation_id=message.organisation_id,
+                    actor="notifier",
+                    action="number_undeliverable",
+                    entity="message",
+                    entity_id=message.id,
+                    after={"to": mask(message.to_number), "error_code": exc.code},
+                )
+            )
+        session.commit()
+    log.warning("message %d not sent (%s): %s", message.id, outcome, exc)
+    if outcome in ("opted_out", "undeliverable"):
+        return Attempt(outcome, detail=str(exc))
+    return Attempt("failed", detail=str(exc))
+
+
+def stale_claims(engine: Engine, now: datetime | None = None) -> list[int]:
+    """Messages claimed longer than the lease ago and never finished (their worker died)."""
+    cutoff = (now or utcnow()) - LEASE
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Message.id).where(
+                Message.status == MessageStatus.SENDING, col(Message.updated_at) < cutoff
+            )
+        ).all()
+    return [row for row in rows if row is not None]

@@ -1,0 +1,122 @@
+"""Delivery tracking: Twilio's status callbacks move a message's status forward only.
+
+``POST /sms/status`` checks the signature, records every callback as a ``DeliveryEvent`` (also
+for ids we do not know, which are acknowledged, not refused, so Twilio stops retrying), and
+applies it to the message when it moves the status forward.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.db import get_engine
+from shared.models import DeliveryEvent, Message, MessageStatus, utcnow
+from shared.settings import get_settings
+from shared.webhooks import signature_is_valid
+
+log = logging.getLogger(__name__)
+
+# Twilio's statuses in the order a text moves through them; final ones share the top rank.
+_TWILIO: dict[str, tuple[int, MessageStatus]] = {
+    "accepted": (2, MessageStatus.SENT),
+    "queued": (2, MessageStatus.SENT),
+    "sending": (2, MessageStatus.SENT),
+    "sent": (2, MessageStatus.SENT),
+    "delivered": (3, MessageStatus.DELIVERED),
+    "undelivered": (4, MessageStatus.UNDELIVERED),
+    "failed": (4, MessageStatus.FAILED),
+}
+_RANK = {
+    MessageStatus.PENDING: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 4,
+    MessageStatus.FAILED: 4,
+    MessageStatus.CANCELLED: 4,
+}
+
+
+def _code(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def apply_status(
+    session: Session, provider_id: str, status: str, error_code: int | None, payload: dict[str, str]
+) -> bool:
+    """Record a callback and move the message forward; True when the message changed."""
+    message = session.exec(select(Message).where(Message.provider_id == provider_id)).first()
+    session.add(
+        DeliveryEvent(
+            provider_id=provider_id,
+            message_id=message.id if message else None,
+            status=status[:32],
+            error_code=error_code,
+            payload=payload,
+        )
+    )
+    if message is None:
+        log.info("status callback for unknown message %s recorded", provider_id)
+        return False
+    return _move(session, message, status, error_code)
+
+
+def _move(session: Session, message: Message, status: str, error_code: int | None) -> bool:
+    known = _TWILIO.get(status)
+    if known is None:
+        return False
+    rank, new_status = known
+    # Delivered and undelivered may both be reported; whichever arrives first stands.
+    if rank <= _RANK[message.status] or _RANK[message.status] >= 3:
+        return False
+    message.status = new_status
+    message.updated_at = utcnow()
+    if new_status == MessageStatus.DELIVERED:
+        message.delivered_at = message.updated_at
+    if error_code is not None:
+        message.error_code = error_code
+    session.add(message)
+    return True
+
+
+def replay_early_callbacks(session: Session, message: Message) -> None:
+    """Apply callbacks that arrived before the send stored the provider id (a known race)."""
+    events = session.exec(
+        select(DeliveryEvent).where(
+            DeliveryEvent.provider_id == message.provider_id,
+            DeliveryEvent.message_id == None,  # noqa: E711  (SQL IS NULL)
+        )
+    ).all()
+    for event in sorted(events, key=lambda e: e.received_at):
+        event.message_id = message.id
+        session.add(event)
+        _move(session, message, event.status, event.error_code)
+
+
+def status_route(engine: Engine | None = None) -> Route:
+    """The ``POST /sms/status`` route, on ``engine`` (default: the configured database)."""
+
+    async def sms_status(request: Request) -> Response:
+        form = await request.form()
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not signature_is_valid(request, params, get_settings()):
+            return Response("invalid signature", status_code=403, media_type="text/plain")
+        provider_id = params.get("MessageSid") or params.get("SmsSid")
+        status = params.get("MessageStatus") or params.get("SmsStatus")
+        if not provider_id or not status:
+            return Response("MessageSid and MessageStatus are required", status_code=400)
+        with Session(engine or get_engine()) as session:
+            apply_status(session, provider_id, status, _code(params.get("ErrorCode")), params)
+            session.commit()
+        return Response(status_code=204)
+
+    return Route("/sms/status", sms_status, methods=["POST"])

@@ -1,0 +1,158 @@
+"""Work that must not be lost is written to the database with the change that causes it.
+
+Two kinds of outbox rows exist: outbound texts (``Message``) and debounced re-plans
+(``ReplanTicket``). Both are enqueued right after the transaction commits (``on_commit``); the
+relay (``shared.relay``) sweeps rows whose enqueue never happened, e.g. after a crash or while
+Redis was down. Jobs are sent by actor name, so the services writing rows never import the
+scheduler or the notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+import dramatiq
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from shared.models import Language, Message, ReplanTicket, utcnow
+from shared.queue import get_broker
+from shared.segments import segment_count
+
+log = logging.getLogger(__name__)
+
+SEND_MESSAGE = ("notifier", "send_message")
+PLAN_DAY = ("scheduler", "plan_day")
+REPLAN_DEBOUNCE = timedelta(seconds=30)
+
+_CALLBACKS = "rides_on_commit"
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s transaction has committed (never on rollback)."""
+    session.info.setdefault(_CALLBACKS, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_callbacks(session: Session) -> None:
+    for callback in session.info.pop(_CALLBACKS, []):
+        try:
+            callback()
+        except Exception:
+            # The row is committed; the relay's sweep will enqueue it later.
+            log.exception("enqueue after commit failed; the relay will retry it")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_callbacks(session: Session) -> None:
+    session.info.pop(_CALLBACKS, None)
+
+
+def enqueue(queue_actor: tuple[str, str], *args: object, delay: timedelta | None = None) -> None:
+    """Send a job to an actor by name (the actor's module need not be imported here)."""
+    queue_name, actor_name = queue_actor
+    message: dramatiq.Message[object] = dramatiq.Message(
+        queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={}
+    )
+    delay_ms = int(delay.total_seconds() * 1000) if delay and delay.total_seconds() > 0 else None
+    get_broker().enqueue(message, delay=delay_ms)
+
+
+def queue_text(
+    session: Session,
+    *,
+    organisation_id: int,
+    to_number: str,
+    from_number: str,
+    body: str,
+    language: Language = Language.EN,
+    template: str = "",
+    urgent: bool = False,
+    send_after: datetime | None = None,
+    request_id: int | None = None,
+    route_id: int | None = None,
+) -> Message:
+    """Add an outbound text to the outbox; it is enqueued for sending after commit."""
+    message = Message(
+        organisation_id=organisation_id,
+        to_number=to_number,
+        from_number=from_number,
+        body=body,
+        language=language,
+        template=template,
+        segments=segment_count(body),
+        urgent=urgent,
+        send_after=send_after or utcnow(),
+        request_id=request_id,
+        route_id=route_id,
+    )
+    session.add(message)
+    session.flush()
+    message_id = message.id
+    assert message_id is not None
+    on_commit(session, lambda: enqueue_message(message_id, message.send_after))
+    return message
+
+
+def enqueue_message(message_id: int, send_after: datetime | None = None) -> None:
+    """Put one outbox message on the queue, delayed until it may be sent."""
+    delay = (send_after - utcnow()) if send_after else None
+    enqueue(SEND_MESSAGE, message_id, delay=delay)
+
+
+def queue_replan(
+    session: Session,
+    organisation_id: int,
+    service_date: date,
+    debounce: timedelta = REPLAN_DEBOUNCE,
+) -> ReplanTicket:
+    """Ask for a re-plan of a day; changes within ``debounce`` of each other share one run."""
+    ticket = session.exec(
+        select(ReplanTicket).where(
+            ReplanTicket.organisation_id == organisation_id,
+            ReplanTicket.service_date == service_date,
+        )
+    ).first()
+    if ticket is None:
+        ticket = ReplanTicket(
+            organisation_id=organisation_id, service_date=service_date, token="", due_at=utcnow()
+        )
+    ticket.token = str(uuid.uuid4())
+    ticket.due_at = utcnow() + debounce
+    session.add(ticket)
+    session.flush()
+    token = ticket.token
+    on_commit(
+        session,
+        lambda: enqueue(PLAN_DAY, organisation_id, service_date.isoformat(), token, delay=debounce),
+    )
+    return ticket
+
+
+def replan_is_current(
+    session: Session, organisation_id: int, service_date: date, token: str
+) -> bool:
+    """True while ``token`` is the newest re-plan request for the day."""
+    ticket = session.exec(
+        select(ReplanTicket).where(
+            ReplanTicket.organisation_id == organisation_id,
+            ReplanTicket.service_date == service_date,
+        )
+    ).first()
+    return ticket is not None and ticket.token == token
+
+
+def finish_replan(session: Session, organisation_id: int, service_date: date, token: str) -> None:
+    """Remove the day's ticket if no newer request arrived while planning."""
+    ticket = session.exec(
+        select(ReplanTicket).where(
+            ReplanTicket.organisation_id == organisation_id,
+            ReplanTicket.service_date == service_date,
+            ReplanTicket.token == token,
+        )
+    ).first()
+    if ticket is not None:
+        session.delete(ticket)

@@ -1,0 +1,100 @@
+"""The outbox relay's sweep: enqueue outbox rows whose enqueue-after-commit never happened.
+
+Runs on a timer inside every worker (``RelayMiddleware``), so a deployment needs no extra
+process. Sending a job twice is harmless: the send actor claims a message atomically and a
+re-plan job checks its ticket's token, so sweeps err on the side of enqueueing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import dramatiq
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, select
+
+from shared.models import Message, MessageStatus, ReplanTicket, utcnow
+from shared.outbox import PLAN_DAY, enqueue, enqueue_message
+
+log = logging.getLogger(__name__)
+
+GRACE = timedelta(seconds=60)  # leave the after-commit enqueue time to happen first
+STALE = timedelta(minutes=5)  # an enqueued row still pending after this is enqueued again
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    messages: int
+    replans: int
+
+
+def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> SweepResult:
+    """Enqueue due outbox rows that nobody enqueued (or whose job went missing)."""
+    now = now or utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        messages = session.exec(
+            select(Message)
+            .where(
+                Message.status == MessageStatus.PENDING,
+                col(Message.send_after) <= now - GRACE,
+                or_(col(Message.enqueued_at).is_(None), col(Message.enqueued_at) < now - STALE),
+            )
+            .order_by(col(Message.send_after))
+            .limit(batch)
+        ).all()
+        for message in messages:
+            assert message.id is not None
+            enqueue_message(message.id)
+            message.enqueued_at = now
+            session.add(message)
+        tickets = session.exec(
+            select(ReplanTicket)
+            .where(
+                col(ReplanTicket.due_at) <= now - GRACE,
+                or_(
+                    col(ReplanTicket.enqueued_at).is_(None),
+                    col(ReplanTicket.enqueued_at) < now - STALE,
+                ),
+            )
+            .limit(batch)
+        ).all()
+        for ticket in tickets:
+            enqueue(PLAN_DAY, ticket.organisation_id, ticket.service_date.isoformat(), ticket.token)
+            ticket.enqueued_at = now
+            session.add(ticket)
+        session.commit()
+    if messages or tickets:
+        log.info("relay enqueued %d messages and %d re-plans", len(messages), len(tickets))
+    return SweepResult(len(messages), len(tickets))
+
+
+class RelayMiddleware(dramatiq.Middleware):
+    """Sweeps the outbox every ``interval`` seconds while a worker runs."""
+
+    def __init__(self, engine: Callable[[], Engine], interval: float = 30.0) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                sweep(self.engine())
+            except Exception:
+                log.exception("outbox sweep failed; trying again in %.0f s", self.interval)

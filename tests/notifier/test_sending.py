@@ -1,0 +1,208 @@
+"""Sending one outbox message: at most once, and each error class leads to its outcome."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from notifier.fake_twilio import Fault, RunningFakeTwilio
+from notifier.ratelimit import MemoryRateLimiter
+from notifier.senders import TwilioSender
+from notifier.sending import MAX_ATTEMPTS, send_now
+from shared.consent import record_consent
+from shared.models import AuditEvent, ConsentState, Message, MessageStatus, Rider, utcnow
+from tests.notifier.conftest import ORG_NUMBER
+
+TO = "+14165550123"
+
+
+def _message(engine: Engine, organisation_id: int, **changes: object) -> int:
+    with Session(engine) as session:
+        message = Message(
+            organisation_id=organisation_id,
+            to_number=TO,
+            from_number=ORG_NUMBER,
+            body="Your ride is confirmed for 10:00. 車已確認。",
+            **changes,  # type: ignore[arg-type]
+        )
+        session.add(message)
+        session.commit()
+        assert message.id is not None
+        return message.id
+
+
+def _row(engine: Engine, message_id: int) -> Message:
+    with Session(engine) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message
+
+
+def _unlimited() -> MemoryRateLimiter:
+    return MemoryRateLimiter(1000.0, burst=1000.0)
+
+
+def test_a_pending_message_is_sent_and_its_provider_id_stored(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    message_id = _message(engine, organisation_id)
+    attempt = send_now(engine, message_id, twilio_sender, _unlimited(), None)
+    assert attempt.outcome == "sent"
+    row = _row(engine, message_id)
+    [sent] = fake_twilio.fake.messages()
+    assert row.status == MessageStatus.SENT and row.provider_id == sent.sid
+    assert row.attempts == 1 and row.sent_at is not None
+
+
+def test_a_job_delivered_twice_sends_the_text_once(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    message_id = _message(engine, organisation_id)
+    first = send_now(engine, message_id, twilio_sender, _unlimited(), None)
+    second = send_now(engine, message_id, twilio_sender, _unlimited(), None)
+    assert (first.outcome, second.outcome) == ("sent", "skipped")
+    assert len(fake_twilio.fake.messages()) == 1
+
+
+def test_an_opted_out_recipient_is_never_sent_to(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    with Session(engine) as session:
+        record_consent(
+            session, organisation_id, TO, ConsentState.OPTED_OUT, keyword="STOP", source="sms"
+        )
+        session.commit()
+    message_id = _message(engine, organisation_id)
+    assert send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "cancelled"
+    assert _row(engine, message_id).status == MessageStatus.CANCELLED
+    assert fake_twilio.fake.messages() == []
+
+
+def test_error_21610_marks_the_recipient_opted_out(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    with Session(engine) as session:
+        session.add(Rider(organisation_id=organisation_id, name="Chan", phone=TO))
+        session.commit()
+    fake_twilio.fake.add_fault(Fault.rejected(400, 21610), to=TO)
+    message_id = _message(engine, organisation_id)
+    assert send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "opted_out"
+    row = _row(engine, message_id)
+    assert (row.status, row.error_code) == (MessageStatus.FAILED, 21610)
+    with Session(engine) as session:
+        rider = session.exec(select(Rider)).one()
+    assert rider.consent_state == ConsentState.OPTED_OUT
+    # And nothing more goes to that number.
+    later = _message(engine, organisation_id)
+    assert send_now(engine, later, twilio_sender, _unlimited(), None).outcome == "cancelled"
+
+
+@pytest.mark.parametrize("code", [21211, 21614])
+def test_an_invalid_number_is_not_retried_and_is_flagged_to_dispatchers(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+    code: int,
+) -> None:
+    fake_twilio.fake.add_fault(Fault.rejected(400, code), to=TO)
+    message_id = _message(engine, organisation_id)
+    assert (
+        send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "undeliverable"
+    )
+    row = _row(engine, message_id)
+    assert (row.status, row.error_code, row.attempts) == (MessageStatus.FAILED, code, 1)
+    with Session(engine) as session:
+        flags = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "number_undeliverable")
+        ).all()
+    assert [f.entity_id for f in flags] == [message_id]
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, 20429), (500, 20500), (503, 20503)])
+def test_transient_errors_are_retried_then_fail_visibly(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+    status: int,
+    code: int,
+) -> None:
+    fake_twilio.fake.add_fault(Fault.rejected(status, code), to=TO)
+    message_id = _message(engine, organisation_id)
+    outcomes = [
+        send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome
+        for _ in range(MAX_ATTEMPTS)
+    ]
+    assert outcomes == ["retry"] * (MAX_ATTEMPTS - 1) + ["failed"]
+    row = _row(engine, message_id)
+    assert (row.status, row.attempts) == (MessageStatus.FAILED, MAX_ATTEMPTS)
+    assert row.last_error
+
+
+def test_a_transient_error_then_success_sends_once(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    fake_twilio.fake.add_fault(Fault.rejected(500, 20500, times=1), to=TO)
+    message_id = _message(engine, organisation_id)
+    assert send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "retry"
+    assert _row(engine, message_id).status == MessageStatus.PENDING
+    assert send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "sent"
+    assert len(fake_twilio.fake.messages()) == 1
+
+
+def test_a_timeout_is_transient(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    fake_twilio.fake.add_fault(Fault.slow(3.0, times=1), to=TO)
+    message_id = _message(engine, organisation_id)
+    assert send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "retry"
+
+
+def test_the_rate_limit_delays_without_using_an_attempt(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    limiter = MemoryRateLimiter(1.0, burst=1.0)
+    first = _message(engine, organisation_id)
+    second = _message(engine, organisation_id)
+    assert send_now(engine, first, twilio_sender, limiter, None).outcome == "sent"
+    attempt = send_now(engine, second, twilio_sender, limiter, None)
+    assert attempt.outcome == "requeue" and 0 < attempt.delay <= 1.0
+    row = _row(engine, second)
+    assert (row.status, row.attempts) == (MessageStatus.PENDING, 0)
+
+
+def test_a_message_held_for_quiet_hours_waits_until_due(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    message_id = _message(engine, organisation_id, send_after=utcnow() + timedelta(hours=2))
+    attempt = send_now(engine, message_id, twilio_sender, _unlimited(), None)
+    assert attempt.outcome == "requeue" and attempt.delay > 7000
+    assert fake_twilio.fake.messages() == []

@@ -1,0 +1,119 @@
+"""Status callbacks: signed, recorded, and they move a message's status forward only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from notifier.status import status_route
+from shared.models import DeliveryEvent, Message, MessageStatus
+from shared.settings import reset_settings
+from tests.notifier.conftest import ORG_NUMBER
+
+TOKEN = "test-auth-token"
+BASE = "https://rides.example.org"
+URL = BASE + "/sms/status"
+
+
+@pytest.fixture
+def client(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
+    reset_settings()
+    with TestClient(Starlette(routes=[status_route(engine)])) as test_client:
+        yield test_client
+
+
+def _post(client: TestClient, params: dict[str, str], signature: str | None = None) -> int:
+    signed = RequestValidator(TOKEN).compute_signature(URL, params)
+    headers = {"X-Twilio-Signature": signature if signature is not None else signed}
+    return client.post("/sms/status", data=params, headers=headers).status_code
+
+
+def _sent_message(engine: Engine, organisation_id: int, sid: str = "SM1") -> int:
+    with Session(engine) as session:
+        message = Message(
+            organisation_id=organisation_id,
+            to_number="+14165550123",
+            from_number=ORG_NUMBER,
+            body="hi",
+            status=MessageStatus.SENT,
+            provider_id=sid,
+        )
+        session.add(message)
+        session.commit()
+        assert message.id is not None
+        return message.id
+
+
+def _status(engine: Engine, message_id: int) -> Message:
+    with Session(engine) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message
+
+
+def test_delivered_moves_a_sent_message_forward(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    assert _post(client, {"MessageSid": "SM1", "MessageStatus": "delivered"}) == 204
+    message = _status(engine, message_id)
+    assert message.status == MessageStatus.DELIVERED and message.delivered_at is not None
+
+
+def test_a_late_sent_callback_never_moves_a_delivered_message_back(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    for status in ("delivered", "sent", "queued", "undelivered"):
+        assert _post(client, {"MessageSid": "SM1", "MessageStatus": status}) == 204
+    assert _status(engine, message_id).status == MessageStatus.DELIVERED
+
+
+@pytest.mark.parametrize("code", ["30005", "30006"])
+def test_undelivered_is_final_and_keeps_its_error_code(
+    client: TestClient, engine: Engine, organisation_id: int, code: str
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    _post(client, {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": code})
+    _post(client, {"MessageSid": "SM1", "MessageStatus": "delivered"})
+    message = _status(engine, message_id)
+    assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, int(code))
+
+
+def test_a_callback_for_an_unknown_id_is_recorded_and_acknowledged(
+    client: TestClient, engine: Engine
+) -> None:
+    assert _post(client, {"MessageSid": "SMunknown", "MessageStatus": "delivered"}) == 204
+    with Session(engine) as session:
+        [event] = session.exec(select(DeliveryEvent)).all()
+    assert (event.provider_id, event.message_id, event.status) == ("SMunknown", None, "delivered")
+
+
+def test_a_forged_signature_is_refused_and_changes_nothing(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    assert _post(client, params, signature="forged") == 403
+    assert _post(client, params, signature="") == 403
+    assert _status(engine, message_id).status == MessageStatus.SENT
+    with Session(engine) as session:
+        assert session.exec(select(DeliveryEvent)).all() == []
+
+
+def test_without_an_auth_token_callbacks_are_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    reset_settings()
+    with TestClient(Starlette(routes=[status_route(engine)])) as client:
+        response = client.post("/sms/status", data={"MessageSid": "SM1", "MessageStatus": "sent"})
+    assert response.status_code == 403
