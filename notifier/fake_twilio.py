@@ -133,7 +133,6 @@ class FakeMessage:
             "price_unit": "USD",
             "sid": self.sid,
             "status": self.status,
-            "status_callback": self.status_callback,
             "subresource_uris": {"media": f"{uri}/Media.json"},
             "to": self.to,
             "uri": f"{uri}.json",
