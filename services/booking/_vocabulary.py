@@ -1,0 +1,94 @@
+"""Words and patterns the slot reader looks for, in English and Traditional Chinese.
+
+Kept apart from the reading logic so that adding a Cantonese phrase or a new kind of trip is a
+one-line change here.
+"""
+
+from __future__ import annotations
+
+import re
+
+KINDS = (
+    (
+        "grocery",
+        r"\bgrocer(?:y|ies)\b|\bshopping\b|\bsupermarket\b|買餸|買菜|超市|買嘢|買東西|街市",
+    ),
+    (
+        "appointment",
+        r"\bappointments?\b|\bappt\b|\bdoctor\b|\bclinic\b|\bdentist\b|\bhospital\b|\blawyer\b"
+        r"|\blegal\b|\bimmigration\b|\binterview\b|\bspecialist\b|\bblood test\b|\bphysio\b"
+        r"|睇醫生|看醫生|醫生|診所|醫院|牙醫|覆診|律師|法律|移民|面試|約見|驗血|物理治療|預約",
+    ),
+    ("errand", r"\berrands?\b|\bbank\b|\bpharmacy\b|\bpost office\b|銀行|藥房|郵局|辦事"),
+)
+KIND_PATTERNS = [(kind, re.compile(pattern)) for kind, pattern in KINDS]
+PLACE_KIND_TO_RIDE = {
+    "grocery": "grocery",
+    "supermarket": "grocery",
+    "medical": "appointment",
+    "clinic": "appointment",
+    "hospital": "appointment",
+    "dental": "appointment",
+    "legal": "appointment",
+    "immigration": "appointment",
+    "government": "appointment",
+    "settlement": "appointment",
+}
+
+NO_RETURN = re.compile(
+    r"\bone[- ]?way\b|\bno (?:ride |trip |need )?(?:home|back|return)\b"
+    r"|\bdon'?t need (?:a )?(?:ride )?(?:home|back)\b|單程"
+    r"|(?:不用|唔使|唔駛|不需要)(?:接)?(?:我)?(?:回程|回家|返屋企|接返|返)"
+)
+ROUND_TRIP = re.compile(
+    r"\bround[- ]?trip\b|\breturn trip\b|\band back\b|\bboth ways\b|\bride home\b"
+    r"|來回|要回程|接返我"
+)
+EN_RETURN_BEFORE = re.compile(
+    r"\b(back|home|return|returning|pick ?(?:me )?up|pickup)\s*(by|before|at|around|@|for)?\s*$"
+)
+ZH_RETURN_AFTER = re.compile(r"^\s*(前)?\s*(?:接(?:我)?)?\s*(?:回家|返屋企|返去|回程|返|走)")
+ZH_RETURN_BEFORE = re.compile(r"(回程|回家|返屋企|接返)\s*$")
+
+NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+CN_SMALL = {"一": 1, "二": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+PASSENGERS = re.compile(
+    r"\b([1-8]|one|two|three|four|five|six)\s*(?:people|persons?|passengers?|ppl|adults|of us)\b"
+    r"|([1-8一二兩三四五六])\s*(?:個人|人|位)"
+)
+COMPANION = re.compile(
+    r"\bwith my (?:wife|husband|son|daughter|mother|mom|mum|father|dad|friend|kid|child"
+    r"|grandson|granddaughter|caregiver|helper)\b"
+    r"|同(?:埋)?(?:我)?(?:老婆|老公|太太|先生|媽媽|爸爸|阿媽|阿爸|仔|女|朋友|小朋友|孫|家人|工人)"
+)
+ALONE = re.compile(r"\bjust me\b|\bonly me\b|\bby myself\b|\balone\b|自己一個|得我一個")
+NEEDS = (
+    ("wheelchair", r"wheel ?chair|輪椅"),
+    ("walker", r"\bwalker\b|walking frame|\brollator\b|助行架|助行器|行路架"),
+    ("service_animal", r"service (?:dog|animal)|guide dog|導盲犬|服務犬|服務動物|工作犬"),
+)
+NEEDS_PATTERNS = [(need, re.compile(pattern)) for need, pattern in NEEDS]
+NEGATION = re.compile(r"(?:\bno|\bwithout|\bdon'?t need|不用|唔使|沒有|冇|不需要)\s*(?:a\s+)?$")
+
+# Words that carry no slot; what is left after removing them may be an unknown place.
+# fmt: off
+EN_STOPWORDS = frozenset({
+    "a", "an", "the", "i", "i'm", "im", "me", "my", "we", "us", "to", "at", "on", "in", "for",
+    "of", "and", "or", "but", "with", "from", "by", "is", "it", "this", "that", "please", "pls",
+    "plz", "thanks", "thank", "you", "hi", "hello", "hey", "need", "needs", "want", "wanna",
+    "would", "like", "go", "going", "get", "ride", "rides", "trip", "drive", "take", "book",
+    "booking", "can", "could", "will", "be", "there", "here", "next", "coming", "morning",
+    "afternoon", "evening", "am", "pm", "ok", "okay", "yes", "no", "not", "just", "also",
+    "again", "time", "day", "date", "so", "um", "uh", "actually", "sorry", "change",
+    "make", "instead", "then", "back", "home", "return", "pick", "up", "pickup", "before",
+    "after", "around", "how", "are", "what", "where", "when", "ready", "good",
+})
+# fmt: on
+ZH_STOP_PHRASES = re.compile(
+    r"唔該|麻煩|請問|可唔可以|可不可以|我想|我要|想去|要去|接送|預約|謝謝|多謝|改成|改為|改做|"
+    r"早上|上午|下午|晚上|時間|日子|不是|唔係|你好|回家|返屋企|屋企|回程|"
+    r"[我你佢想要去到請幫車搭坐嘅的在喺和呀啊吖喇啦了嗎呢係是有冇改做嘢個點接返前]"
+)
+LATIN_WORD = re.compile(r"[a-z][a-z']{2,}")
+CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+BARE_DAY = re.compile(r"^\s*(\d{1,2})\s*$")
