@@ -1,0 +1,158 @@
+"""How one API operation runs: authenticate, read input, call the handler in a transaction.
+
+An ``Operation`` describes an endpoint once; the router and the OpenAPI document are both built
+from it, so what the document says and what the endpoint does cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlmodel import Session, SQLModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from services.booking._api_input import Param, parse_body, parse_id, parse_query
+from services.booking.auth import API_KEY_HEADER, organisation_for_key
+from services.booking.errors import ApiError, Conflict, InvalidInput, error_response
+from shared.db import get_engine, session_scope
+
+T = TypeVar("T", bound=SQLModel)
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, how many match in all, and the next page's URL."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    next: str | None
+
+
+@dataclass(frozen=True)
+class Call:
+    """Everything a handler may use: the transaction, the caller's organisation, the input."""
+
+    session: Session
+    organisation_id: int
+    path_id: int | None
+    query: dict[str, Any]
+    body: Any
+    url: URL
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer: a JSON-able body (None for no content) and a status."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Reply]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint: route, input and output models, handler, and what it may answer."""
+
+    method: str
+    path: str  # relative to the API root, with ``{id}`` for the row id
+    name: str
+    summary: str
+    tag: str
+    handler: Handler
+    noun: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    params: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()
+
+
+EngineSource = Callable[[], Engine]
+
+
+def endpoint(
+    operation: Operation, engine: EngineSource
+) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint running ``operation``; every error becomes a JSON response."""
+
+    async def run(request: Request) -> Response:
+        try:
+            raw = await request.body() if operation.body is not None else b""
+            # The database calls are blocking, so they run on a worker thread.
+            reply = await run_in_threadpool(_serve, operation, engine(), request, raw)
+        except Exception as exc:
+            return error_response(exc)
+        if reply.body is None:
+            return Response(status_code=reply.status, headers=reply.headers)
+        return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+
+    return run
+
+
+def _serve(operation: Operation, engine: Engine, request: Request, raw: bytes) -> Reply:
+    try:
+        with session_scope(engine) as session:
+            # Authenticate before reading input, so callers without a key learn nothing more.
+            organisation = organisation_for_key(session, request.headers.get(API_KEY_HEADER))
+            assert organisation.id is not None
+            raw_id = request.path_params.get("id")
+            call = Call(
+                session=session,
+                organisation_id=organisation.id,
+                path_id=None if raw_id is None else parse_id(str(raw_id), operation.noun),
+                query=parse_query(operation.params, request.query_params),
+                body=None if operation.body is None else parse_body(raw, operation.body),
+                url=request.url,
+            )
+            return operation.handler(call)
+    except IntegrityError as exc:
+        raise _integrity_error(exc) from exc
+    except DataError as exc:
+        # Input checks should stop these first; this keeps a missed case a 422, not a 500.
+        raise InvalidInput.one("body", "a value does not fit the database; check lengths") from exc
+
+
+# Constraint names (PostgreSQL) and column lists (SQLite) to the message a client can act on.
+_UNIQUE_MESSAGES = (
+    (("uq_rider_org_phone", "rider.phone"), "a rider with this phone number already exists"),
+    (("uq_driver_org_phone", "driver.phone"), "a driver with this phone number already exists"),
+    (("uq_place_org_name", "place.name"), "a place with this name already exists"),
+)
+
+
+def _integrity_error(exc: IntegrityError) -> ApiError:
+    """The client's view of a constraint failure (the transaction is already rolled back)."""
+    text = str(exc.orig)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate == "23505" or "UNIQUE constraint failed" in text:
+        for needles, message in _UNIQUE_MESSAGES:
+            if any(needle in text for needle in needles):
+                return Conflict(f"{message}; change it or update the existing one")
+        return Conflict("this would duplicate an existing row; nothing was changed")
+    if sqlstate == "23503" or "FOREIGN KEY constraint failed" in text:
+        return Conflict("other rows still refer to this one; nothing was changed")
+    return InvalidInput.one("body", "the values break a rule of the data model; check them")
+
+
+def next_url(url: URL, limit: int, offset: int, total: int) -> str | None:
+    """The URL of the page after this one, or None on the last page."""
+    if offset + limit >= total:
+        return None
+    return str(url.include_query_params(limit=limit, offset=offset + limit))
+
+
+def default_engine() -> Engine:
+    """The process-wide engine from ``DATABASE_URL`` (looked up per request, not at import)."""
+    return get_engine()

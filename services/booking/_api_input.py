@@ -1,0 +1,168 @@
+"""Reading API input safely: JSON bodies, query parameters and path ids.
+
+Everything a client sends is checked here before it reaches a model or the database, so bad input
+is a 4xx with a message and never a 500: malformed JSON, NaN, NUL characters and lone surrogates
+(which PostgreSQL refuses), ids beyond the database's integer range, and fields the client may not
+set (ids, organisation, status, source, reference code).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from services.booking.errors import FieldProblem, InvalidInput, NotFound
+from shared.errors import InvalidPhoneNumber
+
+M = TypeVar("M", bound=BaseModel)
+
+# Primary and foreign keys are 32-bit INTEGER columns on PostgreSQL.
+MAX_ID = 2**31 - 1
+MAX_BODY_BYTES = 256 * 1024
+# Set by the server, never by a client; named in the error so the client knows why.
+SERVER_FIELDS = frozenset(
+    {
+        "id",
+        "organisation_id",
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "status_reason",
+        "source",
+        "reference_code",
+        "outbound_request_id",
+        "consent_state",
+        "consent_changed_at",
+        "consent_source",
+        "review_state",
+        "created_at",
+        "updated_at",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter: its name, type (a pydantic adapter) and description."""
+
+    name: str
+    adapter: TypeAdapter[Any]
+    description: str
+    default: Any = None
+
+    def schema(self) -> dict[str, Any]:
+        """The parameter's JSON schema, as the OpenAPI document shows it."""
+        return self.adapter.json_schema()
+
+
+def parse_query(params: tuple[Param, ...], query: Mapping[str, str]) -> dict[str, Any]:
+    """Validate the query string against ``params``; unknown parameters are ignored."""
+    values: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for param in params:
+        raw = query.get(param.name)
+        if raw is None:
+            values[param.name] = param.default
+            continue
+        try:
+            values[param.name] = param.adapter.validate_strings(_clean_text(raw, param.name))
+        except ValidationError as exc:
+            problems.extend(InvalidInput.from_pydantic(exc, f"query.{param.name}").problems)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InvalidInput(problems)
+    return values
+
+
+def parse_id(raw: str, noun: str) -> int:
+    """A path id; anything that cannot be a row's id is simply not found."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID:
+        return int(raw)
+    raise NotFound(f"no {noun} {raw[:20]!r} in your organisation")
+
+
+def parse_body(raw: bytes, model: type[M]) -> M:
+    """Read a JSON object and validate it with ``model``, refusing fields it does not accept."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput.one("body", f"the body is larger than {MAX_BODY_BYTES} bytes")
+    data = _load_json(raw)
+    if not isinstance(data, dict):
+        raise InvalidInput.one("body", "send a JSON object")
+    refused = [
+        FieldProblem(f"body.{key}", _refusal(key)) for key in data if key not in model.model_fields
+    ]
+    if refused:
+        raise InvalidInput(refused)
+    _check_values(data)
+    return validate(model, data)
+
+
+def validate(model: type[M], data: Mapping[str, Any], prefix: str = "body") -> M:
+    """``model.model_validate`` with every failure as ``InvalidInput``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput.from_pydantic(exc, prefix) from exc
+    except InvalidPhoneNumber as exc:
+        # Phone validators raise the shared error rather than a ValueError; phone is the only
+        # field that has one.
+        raise InvalidInput.one(f"{prefix}.phone", str(exc)) from exc
+
+
+def check_reference(value: int | None, field: str) -> int | None:
+    """A foreign key from the body, refused before it can overflow a database integer."""
+    if value is not None and not 1 <= value <= MAX_ID:
+        raise InvalidInput.one(field, f"{value} is not an id; ids are 1 to {MAX_ID}")
+    return value
+
+
+def _refusal(key: str) -> str:
+    if key in SERVER_FIELDS:
+        return "set by the server; it cannot be sent"
+    return "not a field of this resource; check the spelling against the API document"
+
+
+def _reject_constant(name: str) -> float:
+    raise InvalidInput.one("body", f"{name} is not a number JSON allows; send a finite number")
+
+
+def _load_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput.one("body", "the body is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInput.one("body", f"the body is not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise InvalidInput.one("body", "the JSON is nested too deeply") from exc
+
+
+def _check_values(data: Any) -> None:
+    # Iterative on purpose: a deeply nested document must not exhaust the stack here either.
+    pending: list[tuple[str, Any]] = [("body", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            _clean_text(value, path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _clean_text(key, path)
+                pending.append((f"{path}.{key}", item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}", item) for index, item in enumerate(value))
+
+
+def _clean_text(value: str, field: str) -> str:
+    if "\x00" in value:
+        raise InvalidInput.one(field, "text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput.one(field, "text holds an unpaired UTF-16 surrogate") from exc
+    return value

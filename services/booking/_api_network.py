@@ -1,0 +1,245 @@
+"""Riders, drivers and places: create, list, get, update, and retire.
+
+Riders and drivers are deactivated rather than deleted (their ride history keeps pointing at
+them); a place is deleted only while no ride request refers to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import SQLModel, col, func, select
+
+from services.booking._api_http import Call, Handler, Operation, Reply
+from services.booking._api_input import Param
+from services.booking._api_rows import PAGING, page, patch, public_json, scoped
+from services.booking.errors import Conflict, InvalidInput
+from shared.errors import InvalidPhoneNumber
+from shared.models import (
+    Driver,
+    DriverCreate,
+    DriverPublic,
+    DriverUpdate,
+    Place,
+    PlaceCreate,
+    PlaceKind,
+    PlacePublic,
+    PlaceUpdate,
+    ReviewState,
+    Rider,
+    RiderCreate,
+    RideRequest,
+    RiderPublic,
+    RiderUpdate,
+)
+from shared.phones import to_e164
+
+Filter = Callable[[Any], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A network table and its API shapes."""
+
+    path: str
+    noun: str
+    tag: str
+    table: type[SQLModel]
+    create: type[SQLModel]
+    update: type[SQLModel]
+    public: type[SQLModel]
+    filters: tuple[tuple[Param, Filter], ...]
+
+
+def _phone(column: Any) -> tuple[Param, Filter]:
+    def condition(value: str) -> ColumnElement[bool]:
+        try:
+            return column == to_e164(value)  # type: ignore[no-any-return]
+        except InvalidPhoneNumber as exc:
+            raise InvalidInput.one("query.phone", str(exc)) from exc
+
+    text = TypeAdapter(Annotated[str, Field(min_length=1, max_length=40)])
+    return Param("phone", text, "Exact phone number, in any form people type it."), condition
+
+
+def _equals(name: str, column: Any, kind: Any, description: str) -> tuple[Param, Filter]:
+    return Param(name, TypeAdapter(kind), description), lambda value: column == value
+
+
+RIDERS = Resource(
+    "/riders",
+    "rider",
+    "riders",
+    Rider,
+    RiderCreate,
+    RiderUpdate,
+    RiderPublic,
+    (
+        _phone(Rider.phone),
+        _equals("active", Rider.active, bool, "Only active (true) or deactivated (false) riders."),
+        _equals("review_state", Rider.review_state, ReviewState, "Only riders in this state."),
+    ),
+)
+DRIVERS = Resource(
+    "/drivers",
+    "driver",
+    "drivers",
+    Driver,
+    DriverCreate,
+    DriverUpdate,
+    DriverPublic,
+    (
+        _phone(Driver.phone),
+        _equals("active", Driver.active, bool, "Only active (true) or deactivated (false)."),
+    ),
+)
+PLACES = Resource(
+    "/places",
+    "place",
+    "places",
+    Place,
+    PlaceCreate,
+    PlaceUpdate,
+    PlacePublic,
+    (_equals("kind", Place.kind, PlaceKind, "Only places of this kind."),),
+)
+
+
+def _create(resource: Resource) -> Handler:
+    def handle(call: Call) -> Reply:
+        row = resource.table.model_validate(
+            call.body.model_dump(), update={"organisation_id": call.organisation_id}
+        )
+        call.session.add(row)
+        call.session.flush()
+        body = public_json(resource.public, row)
+        return Reply(body, 201, {"Location": f"{call.url.path}/{body['id']}"})
+
+    return handle
+
+
+def _list(resource: Resource) -> Handler:
+    def handle(call: Call) -> Reply:
+        conditions = [
+            condition(call.query[param.name])
+            for param, condition in resource.filters
+            if call.query[param.name] is not None
+        ]
+        return Reply(page(call, resource.table, resource.public, conditions))
+
+    return handle
+
+
+def _get(resource: Resource) -> Handler:
+    def handle(call: Call) -> Reply:
+        assert call.path_id is not None
+        row = scoped(
+            call.session, resource.table, call.organisation_id, call.path_id, resource.noun
+        )
+        return Reply(public_json(resource.public, row))
+
+    return handle
+
+
+def _update(resource: Resource) -> Handler:
+    def handle(call: Call) -> Reply:
+        assert call.path_id is not None
+        row = scoped(
+            call.session, resource.table, call.organisation_id, call.path_id, resource.noun
+        )
+        call.session.add(patch(row, call.body, resource.create))
+        call.session.flush()
+        return Reply(public_json(resource.public, row))
+
+    return handle
+
+
+def _deactivate(resource: Resource) -> Handler:
+    def handle(call: Call) -> Reply:
+        assert call.path_id is not None
+        row = scoped(
+            call.session, resource.table, call.organisation_id, call.path_id, resource.noun
+        )
+        row.active = False
+        call.session.add(row)
+        call.session.flush()
+        return Reply(public_json(resource.public, row))
+
+    return handle
+
+
+def _delete_place(call: Call) -> Reply:
+    assert call.path_id is not None
+    place = scoped(call.session, Place, call.organisation_id, call.path_id, "place")
+    uses = call.session.exec(
+        select(func.count())
+        .select_from(RideRequest)
+        .where(
+            or_(
+                col(RideRequest.from_place_id) == place.id,
+                col(RideRequest.to_place_id) == place.id,
+            )
+        )
+    ).one()
+    if uses:
+        raise Conflict(
+            f"place {place.id} is used by {uses} ride request(s) and cannot be deleted; "
+            "rename it instead, or cancel those requests first"
+        )
+    call.session.delete(place)
+    return Reply(None, 204)
+
+
+def operations(resource: Resource) -> list[Operation]:
+    """Create, list, get and update for one resource."""
+    noun, public, tag = resource.noun, resource.public, resource.tag
+    item = f"{resource.path}/{{id}}"
+    common: dict[str, Any] = {"noun": noun, "tag": tag}
+    return [
+        Operation(
+            "POST", resource.path, f"create_{noun}", f"Create a {noun}", handler=_create(resource),
+            body=resource.create, response=public, status=201, errors=(409, 422), **common,
+        ),
+        Operation(
+            "GET", resource.path, f"list_{tag}", f"List {tag}, filtered and paged",
+            handler=_list(resource), response=public,
+            params=(*(param for param, _ in resource.filters), *PAGING), errors=(422,), **common,
+        ),
+        Operation(
+            "GET", item, f"get_{noun}", f"One {noun}", handler=_get(resource), response=public,
+            errors=(404,), **common,
+        ),
+        Operation(
+            "PATCH", item, f"update_{noun}", f"Change some of a {noun}'s fields",
+            handler=_update(resource), body=resource.update, response=public,
+            errors=(404, 409, 422), **common,
+        ),
+    ]  # fmt: skip
+
+
+def network_operations() -> list[Operation]:
+    """Every operation on riders, drivers and places."""
+    retire = [
+        Operation(
+            "POST", f"{r.path}/{{id}}/deactivate", f"deactivate_{r.noun}",
+            f"Deactivate a {r.noun} (kept for history; PATCH active=true brings it back)",
+            handler=_deactivate(r), response=r.public, errors=(404,), noun=r.noun, tag=r.tag,
+        )
+        for r in (RIDERS, DRIVERS)
+    ]  # fmt: skip
+    delete_place = Operation(
+        "DELETE", "/places/{id}", "delete_place", "Delete a place no ride request refers to",
+        handler=_delete_place, status=204, errors=(404, 409), noun="place", tag="places",
+    )  # fmt: skip
+    return [
+        *operations(RIDERS),
+        retire[0],
+        *operations(DRIVERS),
+        retire[1],
+        *operations(PLACES),
+        delete_place,
+    ]

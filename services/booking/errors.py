@@ -1,0 +1,117 @@
+"""Errors of the booking service's JSON API, and the one place that turns them into responses.
+
+Every error a handler raises on purpose is an ``ApiError``: it knows its HTTP status, a stable
+``code`` a client can branch on, and a message saying what was wrong and what to do. Anything
+else that escapes a handler is a bug and becomes a 500 with no detail (logged, never shown).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
+
+from shared.errors import RidesError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one input field (``field`` is a dotted path, e.g. ``query.limit``)."""
+
+    field: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        """The JSON shape clients see: ``{"field": ..., "message": ...}``."""
+        return {"field": self.field, "message": self.message}
+
+
+class ApiError(RidesError):
+    """Base of every error the JSON API answers with on purpose."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error document."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class Unauthorized(ApiError):
+    """No API key, or one that belongs to no organisation."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'APIKey header="X-API-Key"'})
+
+
+class NotFound(ApiError):
+    """No such row in the caller's organisation (rows of other organisations look the same)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    """The change clashes with existing rows or with the row's state; nothing was changed."""
+
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(ApiError):
+    """Input that cannot be accepted, with one problem per field; nothing was changed."""
+
+    status = 422
+    code = "invalid_input"
+
+    def __init__(self, problems: list[FieldProblem], message: str | None = None) -> None:
+        super().__init__(message or "the request has invalid fields; see errors")
+        self.problems = problems
+
+    @classmethod
+    def one(cls, field: str, message: str) -> InvalidInput:
+        """An error about a single field."""
+        return cls([FieldProblem(field, message)], message=f"{field}: {message}")
+
+    @classmethod
+    def from_pydantic(cls, exc: ValidationError, prefix: str = "body") -> InvalidInput:
+        """Pydantic's errors as ``{field, message}`` pairs, fields as dotted paths."""
+        problems = []
+        for error in exc.errors(include_url=False, include_input=False):
+            path = ".".join(str(part) for part in (prefix, *error["loc"]))
+            problems.append(FieldProblem(path, _readable(error["msg"])))
+        return cls(problems)
+
+    def body(self) -> dict[str, Any]:
+        """The error document, with the per-field problems under ``errors``."""
+        document = super().body()
+        document["error"]["errors"] = [problem.as_json() for problem in self.problems]
+        return document
+
+
+def _readable(message: str) -> str:
+    # Model validators' ValueErrors come prefixed with pydantic's "Value error, "; the rest of
+    # the sentence is ours and already says what to do.
+    return message.removeprefix("Value error, ")
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    """The HTTP response for any exception a handler raised: the only such mapping."""
+    if isinstance(exc, ApiError):
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    log.exception("unexpected error in the JSON API", exc_info=exc)
+    body = {"error": {"code": "internal", "message": "something went wrong on our side"}}
+    return JSONResponse(body, status_code=500)

@@ -1,0 +1,165 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the same operations as the router.
+
+Request and response schemas are the pydantic models' own JSON schemas, so the document cannot
+promise fields the endpoints do not accept or return.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
+from services.booking._api_http import Operation
+from services.booking._api_input import MAX_ID
+from services.booking.auth import API_KEY_HEADER
+
+API_ROOT = "/api/v1"
+REF = "#/components/schemas/{model}"
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "Deleted",
+    401: "No API key, or not a valid one",
+    404: "No such row in your organisation",
+    409: "Clashes with existing rows or the row's state; nothing changed",
+    422: "Invalid input, one message per field; nothing changed",
+}
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+class _Components:
+    """Collects model schemas under ``components/schemas``."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+
+    def ref(self, model: type[BaseModel], *, body: bool) -> dict[str, str]:
+        mode: JsonSchemaMode = "validation" if body else "serialization"
+        schema = model.model_json_schema(ref_template=REF, mode=mode)
+        self.schemas.update(schema.pop("$defs", {}))
+        if body:
+            # Unknown and server-set fields are refused with a 422, so say so.
+            schema["additionalProperties"] = False
+        self.schemas[model.__name__] = schema
+        return {"$ref": REF.format(model=model.__name__)}
+
+    def item(self, model: type[BaseModel]) -> dict[str, str]:
+        return self.ref(model, body=False)
+
+    def page(self, model: type[BaseModel]) -> dict[str, str]:
+        name = f"{model.__name__}Page"
+        self.schemas[name] = {
+            "type": "object",
+            "required": ["items", "total", "limit", "offset", "next"],
+            "properties": {
+                "items": {"type": "array", "items": self.ref(model, body=False)},
+                "total": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "next": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
+        }
+        return {"$ref": REF.format(model=name)}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(op: Operation, components: _Components) -> dict[str, Any]:
+    listing = op.method == "GET" and "{id}" not in op.path
+    parameters: list[dict[str, Any]] = []
+    if "{id}" in op.path:
+        parameters.append(
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            }
+        )
+    for param in op.params:
+        schema = param.schema()
+        if param.default is not None:
+            schema["default"] = param.default
+        parameters.append(
+            {"name": param.name, "in": "query", "required": False, "description": param.description}
+            | {"schema": schema}
+        )
+    responses: dict[str, Any] = {}
+    success: dict[str, Any] = {"description": _STATUS_TEXT[op.status]}
+    if op.response is not None:
+        shape = components.page if listing else components.item
+        success["content"] = _json(shape(op.response))
+    responses[str(op.status)] = success
+    for status in (401, *op.errors):
+        responses[str(status)] = {
+            "description": _STATUS_TEXT[status],
+            "content": _json({"$ref": REF.format(model="Error")}),
+        }
+    document: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": responses,
+    }
+    if parameters:
+        document["parameters"] = parameters
+    if op.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": _json(components.ref(op.body, body=True)),
+        }
+    return document
+
+
+def build_document(operations: list[Operation]) -> dict[str, Any]:
+    """The OpenAPI document describing ``operations``, mounted at ``API_ROOT``."""
+    components = _Components()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "rides booking API",
+            "version": "1",
+            "description": (
+                "Riders, drivers, places and ride requests of one organisation. Every call needs "
+                f"the organisation's API key in the {API_KEY_HEADER} header "
+                "(`rides apikey create --organisation SLUG`)."
+            ),
+        },
+        "servers": [{"url": API_ROOT}],
+        "security": [{"apiKey": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components.schemas,
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+            },
+        },
+    }
