@@ -9,8 +9,9 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from services.booking.api import api_routes
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 
@@ -36,4 +37,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app() -> Starlette:
     """Build the web app."""
-    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    return Starlette(
+        routes=[Route("/healthz", healthz), Mount("/api/v1", routes=api_routes())],
+        lifespan=lifespan,
+    )
