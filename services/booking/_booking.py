@@ -15,7 +15,7 @@ from services.booking._text import normalise
 from services.booking.dates import DateProblem
 from services.booking.keywords import yes_or_no
 from services.booking.places import find_place, suggest_places
-from services.booking.replies import format_date, format_time, join
+from services.booking.replies import fit_list, format_date, format_time, join
 
 # After this many messages in a row we cannot use, a person takes over.
 MAX_MISSES = 3
@@ -128,7 +128,9 @@ def handle_booking(session: Session, body: str) -> str:
     )
     problem = _apply(session, found)
     if len(found.place.places) > 1:
-        session.state = replace(session.state, choices=tuple(p.id for p in found.place.places))
+        # At most four options: a longer list is no help by SMS; the rider can be more specific.
+        options = tuple(p.id for p in found.place.places[:4])
+        session.state = replace(session.state, choices=options)
         session.move(Step.CHOOSE_PLACE)
         return join(problem or "", session.text("choose_place", options=choice_list(session)))
     if problem is not None:
@@ -138,8 +140,7 @@ def handle_booking(session: Session, body: str) -> str:
     place_missing = session.draft.place_id is None or asking == "place"
     if found.leftover and found.place.found is None and place_missing:
         suggestions = suggest_places(found.leftover, session.ctx.places)
-        separator = "、" if session.language == "zh-Hant" else ", "
-        names = separator.join(session.place_name(entry) for entry in suggestions)
+        names = fit_list([session.place_name(entry) for entry in suggestions], session.language)
         next_question(session)
         session.state = replace(session.state, misses=min(session.state.misses + 1, 9))
         if session.state.misses >= MAX_MISSES:

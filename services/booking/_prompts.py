@@ -14,8 +14,10 @@ from datetime import time
 
 from services.booking._model import Draft, Step
 from services.booking._session import Session
-from services.booking.replies import format_date, format_time
+from services.booking.replies import fit_list, format_date, format_time, shorten
 
+# Long catalogue names are cut in the summary so the confirmation stays within two SMS.
+_PLACE_NAME_LIMIT = {"en": 60, "zh-Hant": 20}
 _NEEDS_TEXT = {
     "en": {"wheelchair": "wheelchair", "walker": "walker", "service_animal": "service animal"},
     "zh-Hant": {"wheelchair": "輪椅", "walker": "助行架", "service_animal": "服務動物"},
@@ -41,10 +43,9 @@ def missing_slot(draft: Draft) -> str | None:
 def place_examples(session: Session, limit: int = 3) -> str:
     """A few catalogue names to show as examples."""
     names = [session.place_name(entry) for entry in session.ctx.places[:limit]]
-    separator = "、" if session.language == "zh-Hant" else ", "
     if not names:
         return "超市或診所名稱" if session.language == "zh-Hant" else "a store or clinic name"
-    return separator.join(names)
+    return fit_list(names, session.language)
 
 
 def _clock(value: str | None, session: Session) -> str:
@@ -57,6 +58,7 @@ def summary(session: Session) -> str:
     draft, zh = session.draft, session.language == "zh-Hant"
     entry = session.place(draft.place_id)
     place = session.place_name(entry) if entry is not None else "?"
+    place = shorten(place, _PLACE_NAME_LIMIT[session.language])
     day = format_date(draft.date_value, session.language) if draft.date_value else "?"
     at = _clock(draft.ride_time, session)
     if not draft.return_trip:
@@ -94,11 +96,12 @@ def next_question(session: Session) -> str:
 def choice_list(session: Session) -> str:
     """ "1) No Frills (Dundas) 2) No Frills (Bathurst)" for the place choices in the state."""
     entries = [session.place(place_id) for place_id in session.state.choices]
-    return " ".join(
+    options = [
         f"{number}) {session.place_name(entry)}"
         for number, entry in enumerate(entries, start=1)
         if entry is not None
-    )
+    ]
+    return fit_list(options, session.language, separator=" ")
 
 
 def current_question(session: Session, *, needs_registration: bool) -> str:

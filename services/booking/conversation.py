@@ -46,7 +46,7 @@ from services.booking._slots import extract
 from services.booking._text import has_cjk
 from services.booking.keywords import Command, CommandMatch, Language, match_command, yes_or_no
 from services.booking.places import PlaceEntry
-from services.booking.replies import format_date, format_time, join, render
+from services.booking.replies import fit_list, format_date, format_time, join, render
 
 __all__ = [
     "Action",
@@ -78,6 +78,7 @@ _NAME_PREFIX = re.compile(
 )
 _HAS_WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 _STATUS_LIMIT = 3
+_STATUS_BUDGET: dict[Language, int] = {"en": 220, "zh-Hant": 95}
 
 
 def handle(state: ConversationState | None, message: InboundText, ctx: ConversationContext) -> Turn:
@@ -228,9 +229,9 @@ def _status(session: Session) -> str:
     rides = sorted(rider.upcoming, key=lambda r: aware_utc(r.at)) if rider is not None else []
     if not rides:
         return session.text("status_none")
-    separator = "；" if session.language == "zh-Hant" else "; "  # noqa: RUF001
-    lines = separator.join(_ride_line(session, ride) for ride in rides[:_STATUS_LIMIT])
-    return session.text("status_list", rides=lines)
+    lines = [_ride_line(session, ride) for ride in rides[:_STATUS_LIMIT]]
+    budget = _STATUS_BUDGET[session.language]
+    return session.text("status_list", rides=fit_list(lines, session.language, budget=budget))
 
 
 def _cancel(session: Session, code: str) -> str:

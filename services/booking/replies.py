@@ -201,6 +201,39 @@ def join(*parts: str) -> str:
     return joined
 
 
+# Room, in characters, for a list inside a reply: what keeps the whole reply, plus a prefix such
+# as "Sorry, I didn't understand.", within two segments (306 GSM-7 or 134 UCS-2 characters).
+LIST_BUDGET: dict[Language, int] = {"en": 150, "zh-Hant": 50}
+
+
+def fit_list(
+    items: list[str],
+    language: Language,
+    *,
+    budget: int | None = None,
+    separator: str | None = None,
+) -> str:
+    """Join as many of ``items`` as fit in the language's list budget (always at least one).
+
+    Catalogues and ride lists grow; a reply must not grow past two SMS with them.
+    """
+    limit = LIST_BUDGET[language] if budget is None else budget
+    if separator is None:
+        separator = "、" if language == "zh-Hant" else ", "
+    joined = ""
+    for item in items:
+        candidate = f"{joined}{separator}{item}" if joined else item
+        if joined and len(candidate) > limit:
+            break
+        joined = candidate
+    return shorten(joined, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marked with "..." when cut."""
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+
+
 _EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ZH_WEEKDAYS = "一二三四五六日"
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -17,13 +17,15 @@ from datetime import UTC, datetime, time
 import pytest
 
 from services.booking._model import ConversationContext, ConversationState, Draft
-from services.booking._prompts import summary
+from services.booking._prompts import next_question, summary
 from services.booking._session import Session
 from services.booking.keywords import Language
 from services.booking.replies import (
+    LIST_BUDGET,
     PREFIX_KEYS,
     QUESTION_KEYS,
     TEMPLATES,
+    fit_list,
     format_date,
     format_time,
     join,
@@ -172,3 +174,38 @@ def test_the_summary_shows_every_slot() -> None:
     assert summary(session) == (
         "T&T Supermarket, Sat Nov 28 at 10am. Home by 1pm. 2 people, walker."
     )
+
+
+def test_long_lists_are_cut_to_fit_instead_of_overflowing() -> None:
+    """A big catalogue or many rides never push a reply past two SMS."""
+    many = [f"Very Long Community Health Centre Branch Number {n}" for n in range(20)]
+    english = fit_list(many, "en")
+    assert english.startswith(many[0])
+    assert len(english) <= LIST_BUDGET["en"]
+    chinese = fit_list(["華人社區健康中心第一分部第二診症室" * 3] * 5, "zh-Hant")
+    assert len(chinese) <= LIST_BUDGET["zh-Hant"]
+    assert chinese.endswith("...")
+    assert fit_list(["a", "b"], "en", separator=" ") == "a b"
+
+
+def test_a_huge_catalogue_still_gives_short_place_replies() -> None:
+    """Unknown-place suggestions and examples with long names fit in two segments."""
+    long_places = tuple(
+        replace(place, name_en=place.name_en * 4, name_zh=place.name_zh * 4) for place in PLACES
+    )
+    for language in LANGUAGES:
+        session = _session(language)
+        session = Session(replace(session.ctx, places=long_places), session.state, language)
+        session.set_draft(
+            Draft(
+                place_id=long_places[0].id,
+                ride_date="2026-12-01",
+                ride_time="10:00",
+                return_trip=False,
+            )
+        )
+        text = render("confirm", language, summary=summary(session))
+        assert segment_count(text) <= 2, text
+        session.set_draft(Draft())  # nothing chosen yet: the reply lists example places
+        question = join(render("didnt_get", language), next_question(session))
+        assert segment_count(question) <= 2, question
