@@ -78,7 +78,7 @@ _NAME_PREFIX = re.compile(
 )
 _HAS_WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 _STATUS_LIMIT = 3
-_STATUS_BUDGET: dict[Language, int] = {"en": 220, "zh-Hant": 95}
+_STATUS_BUDGET: dict[Language, int] = {"en": 200, "zh-Hant": 80}
 
 
 def handle(state: ConversationState | None, message: InboundText, ctx: ConversationContext) -> Turn:
@@ -231,7 +231,8 @@ def _status(session: Session) -> str:
         return session.text("status_none")
     lines = [_ride_line(session, ride) for ride in rides[:_STATUS_LIMIT]]
     budget = _STATUS_BUDGET[session.language]
-    return session.text("status_list", rides=fit_list(lines, session.language, budget=budget))
+    listed = fit_list(lines, session.language, budget=budget)
+    return session.text("status_list", rides=listed, example=rides[0].reference_code)
 
 
 def _cancel(session: Session, code: str) -> str:

@@ -52,8 +52,8 @@ TEMPLATES: dict[str, dict[Language, str]] = {
     },
     "booked": {
         "en": "Request received! Your ride code is {code}. We will text you when a driver is "
-        "confirmed. Text STATUS to see your rides.",
-        "zh-Hant": "已收到預約！編號：{code}。司機確定後會再通知您。回覆「狀態」查看預約。",
+        "confirmed. To cancel, text CANCEL {code}",
+        "zh-Hant": "已收到預約！編號：{code}。司機確定後會再通知您。取消請回覆「取消 {code}」。",
     },
     "unknown_place": {
         "en": "Sorry, I don't know that place. Try: {suggestions}",
@@ -119,8 +119,8 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "zh-Hant": "您沒有已預約的接送。想預約請告訴我地點和時間，例如：明天10點 大統華",
     },
     "status_list": {
-        "en": "Your rides: {rides}. To cancel one, text CANCEL and the code.",
-        "zh-Hant": "您的預約：{rides}。取消請回覆「取消」加編號。",
+        "en": "Your rides: {rides}. To cancel one, text CANCEL and its code, e.g. CANCEL {example}",
+        "zh-Hant": "您的預約：{rides}。取消請回覆「取消」加編號，例如：取消 {example}",
     },
     "cancelled": {
         "en": "Ride {code} is cancelled.",
