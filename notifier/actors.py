@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 from notifier.errors import TransientSendError
+from notifier.plan_texts import write_plan_texts, write_reminders
 from notifier.ratelimit import RateLimiter, build_rate_limiter
 from notifier.senders import SmsSender, build_sender
 from notifier.sending import MAX_ATTEMPTS, send_now
-from shared.db import get_engine
+from shared.db import get_engine, session_scope
 from shared.outbox import SEND_MESSAGE, enqueue
 from shared.queue import actor
 from shared.settings import get_settings
@@ -65,3 +66,17 @@ def send_message(message_id: int) -> None:
         raise TransientSendError(f"message {message_id}: {attempt.detail}; will retry")
     elif attempt.outcome != "skipped":
         log.info("message %d: %s", message_id, attempt.outcome)
+
+
+@actor(queue_name="notifier", actor_name="notify_plan", max_retries=5, min_backoff=2_000)
+def notify_plan(plan_id: int) -> None:
+    """Write the texts announcing a published plan (once; a second run writes nothing)."""
+    with session_scope(get_engine()) as session:
+        write_plan_texts(session, plan_id, get_settings().app.public_base_url)
+
+
+@actor(queue_name="notifier", actor_name="send_reminders", max_retries=5, min_backoff=2_000)
+def send_reminders(organisation_id: int, service_date: str) -> None:
+    """Write the day-before reminders of one organisation's day (once per day)."""
+    with session_scope(get_engine()) as session:
+        write_reminders(session, organisation_id, date.fromisoformat(service_date))

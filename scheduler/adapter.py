@@ -53,7 +53,13 @@ from shared.models import StopKind as StopRowKind
 
 log = logging.getLogger(__name__)
 
-PLANNABLE = (RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.CONFIRMED)
+# Unmet requests stay in: a later re-plan may find them room.
+PLANNABLE = (
+    RequestStatus.REQUESTED,
+    RequestStatus.SCHEDULED,
+    RequestStatus.CONFIRMED,
+    RequestStatus.UNMET,
+)
 ARRIVAL_SLACK = timedelta(minutes=30)  # an appointment may be reached up to this early
 PICKUP_SLACK = timedelta(minutes=30)  # a timed pick-up may be this late
 PICKUP_SERVICE, DROPOFF_SERVICE = 180, 120  # boarding and alighting, seconds

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from services.booking.api import api_routes
+from notifier.status import status_route
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 

@@ -6,6 +6,7 @@ so its in-process worker threads know every actor.
 
 from __future__ import annotations
 
+import notifier.actors
 import scheduler.actors
 from shared.db import get_engine
 from shared.queue import get_broker
@@ -17,4 +18,4 @@ broker.add_middleware(
     RelayMiddleware(get_engine, interval=get_settings().app.relay_interval_seconds)
 )
 
-__all__ = ["broker", "scheduler"]
+__all__ = ["broker", "notifier", "scheduler"]

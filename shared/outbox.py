@@ -24,7 +24,10 @@ from shared.segments import segment_count
 
 log = logging.getLogger(__name__)
 
+# Jobs by (queue, actor name): writers of outbox rows never import the packages that run them.
 SEND_MESSAGE = ("notifier", "send_message")
+NOTIFY_PLAN = ("notifier", "notify_plan")
+SEND_REMINDERS = ("notifier", "send_reminders")
 PLAN_DAY = ("scheduler", "plan_day")
 REPLAN_DEBOUNCE = timedelta(seconds=30)
 

@@ -11,15 +11,26 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dramatiq
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
-from shared.models import Message, MessageStatus, ReplanTicket, utcnow
-from shared.outbox import PLAN_DAY, enqueue, enqueue_message
+from shared.models import (
+    Message,
+    MessageStatus,
+    Organisation,
+    Plan,
+    PlanState,
+    ReminderRun,
+    ReplanTicket,
+    utcnow,
+)
+from shared.outbox import NOTIFY_PLAN, PLAN_DAY, SEND_REMINDERS, enqueue, enqueue_message
+from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +42,8 @@ STALE = timedelta(minutes=5)  # an enqueued row still pending after this is enqu
 class SweepResult:
     messages: int
     replans: int
+    plans: int = 0
+    reminders: int = 0
 
 
 def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> SweepResult:
@@ -67,10 +80,54 @@ def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> Swee
             enqueue(PLAN_DAY, ticket.organisation_id, ticket.service_date.isoformat(), ticket.token)
             ticket.enqueued_at = now
             session.add(ticket)
+        plans = session.exec(
+            select(Plan.id).where(
+                Plan.state == PlanState.PUBLISHED,
+                col(Plan.notified_at).is_(None),
+                col(Plan.published_at) <= now - GRACE,
+            )
+        ).all()
+        for plan_id in plans:
+            enqueue(NOTIFY_PLAN, plan_id)
+        reminders = _due_reminders(session, now)
+        for organisation_id, day in reminders:
+            enqueue(SEND_REMINDERS, organisation_id, day.isoformat())
         session.commit()
-    if messages or tickets:
-        log.info("relay enqueued %d messages and %d re-plans", len(messages), len(tickets))
-    return SweepResult(len(messages), len(tickets))
+    result = SweepResult(len(messages), len(tickets), len(plans), len(reminders))
+    if any(vars(result).values()):
+        log.info("relay enqueued %s", result)
+    return result
+
+
+def _due_reminders(session: Session, now: datetime) -> list[tuple[int, date]]:
+    """Organisations past their reminder hour whose published plan for tomorrow has none yet.
+
+    Checked on every sweep rather than fired once by a clock, so reminders missed while every
+    worker was down still go out when one comes back; the unique ``ReminderRun`` row keeps them
+    to once per day however many workers sweep.
+    """
+    hour = get_settings().app.reminder_hour
+    due = []
+    for org in session.exec(select(Organisation)).all():
+        local = now.astimezone(ZoneInfo(org.time_zone))
+        if local.hour < hour:
+            continue
+        tomorrow = local.date() + timedelta(days=1)
+        published = session.exec(
+            select(Plan.id).where(
+                Plan.organisation_id == org.id,
+                Plan.service_date == tomorrow,
+                Plan.state == PlanState.PUBLISHED,
+            )
+        ).first()
+        done = session.exec(
+            select(ReminderRun.id).where(
+                ReminderRun.organisation_id == org.id, ReminderRun.service_date == tomorrow
+            )
+        ).first()
+        if published is not None and done is None and org.id is not None:
+            due.append((org.id, tomorrow))
+    return due
 
 
 class RelayMiddleware(dramatiq.Middleware):

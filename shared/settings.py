@@ -38,6 +38,9 @@ class AppSettings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
     default_time_zone: str = "America/Toronto"
+    reminder_hour: int = Field(
+        default=17, ge=0, le=23, description="Local hour at which day-before reminders go out."
+    )
     relay_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often workers sweep the outbox for missed jobs."
     )

@@ -47,6 +47,7 @@ from shared.models._network import (
 from shared.models._plans import (
     AssignmentLock,
     Plan,
+    ReminderRun,
     ReplanTicket,
     Route,
     Stop,
@@ -93,6 +94,7 @@ __all__ = [
     "PlaceUpdate",
     "Plan",
     "PlanState",
+    "ReminderRun",
     "ReplanTicket",
     "RequestKind",
     "RequestSource",

@@ -37,6 +37,8 @@ class Plan(SQLModel, table=True):
     created_by: str = Field(default="system", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the texts announcing this published plan were written to the outbox.
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     solver_stats: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
@@ -135,3 +137,16 @@ class ReplanTicket(SQLModel, table=True):
     token: str = Field(max_length=36)
     due_at: datetime = Field(sa_type=UTCDateTime)
     enqueued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReminderRun(SQLModel, table=True):
+    """Day-before reminders written for one organisation's day: at most once, by construction."""
+
+    __tablename__ = "reminder_run"
+    __table_args__ = (UniqueConstraint("organisation_id", "service_date", name="uq_reminder_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    service_date: date
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 08:08:27.216522
+Create Date: 2026-11-22 08:12:32.573195
 """
 
 from __future__ import annotations
@@ -244,6 +244,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("solver_stats", sa.JSON(), nullable=False),
         sa.CheckConstraint("state IN ('draft', 'published', 'superseded')", name="ck_plan_state"),
         sa.CheckConstraint("version >= 1", name="ck_plan_version"),
@@ -262,6 +263,22 @@ def upgrade() -> None:
             unique=True,
             sqlite_where=sa.text("state = 'published'"),
             postgresql_where=sa.text("state = 'published'"),
+        )
+
+    op.create_table(
+        "reminder_run",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("service_date", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("organisation_id", "service_date", name="uq_reminder_day"),
+    )
+    with op.batch_alter_table("reminder_run", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_reminder_run_organisation_id"), ["organisation_id"], unique=False
         )
 
     op.create_table(
@@ -744,6 +761,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_replan_ticket_organisation_id"))
 
     op.drop_table("replan_ticket")
+    with op.batch_alter_table("reminder_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reminder_run_organisation_id"))
+
+    op.drop_table("reminder_run")
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_plan_published",

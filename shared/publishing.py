@@ -1,0 +1,101 @@
+"""Publishing a day's plan: it becomes the schedule riders and drivers are told about.
+
+The plan's texts are written by the notifier's ``notify_plan`` job, enqueued after commit; the
+relay re-enqueues it for any published plan whose texts were never written.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from shared.errors import Conflict, NotFound
+from shared.models import (
+    AuditEvent,
+    Plan,
+    PlanState,
+    RequestStatus,
+    RequestStatusEvent,
+    RideRequest,
+    Route,
+    Stop,
+    UnservedRequest,
+    utcnow,
+)
+from shared.outbox import NOTIFY_PLAN, enqueue, on_commit
+
+# Statuses a publication may move; a request in progress or finished keeps its status.
+_OPEN = (RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.UNMET)
+
+
+def _set_status(
+    session: Session, request: RideRequest, status: RequestStatus, actor: str, reason: str
+) -> None:
+    if request.status == status or request.status not in _OPEN:
+        return
+    session.add(
+        RequestStatusEvent(
+            request_id=request.id or 0,
+            from_status=request.status.value,
+            to_status=status,
+            changed_by=actor,
+            reason=reason,
+        )
+    )
+    request.status = status
+    request.status_changed_at = utcnow()
+    request.status_changed_by = actor
+    request.status_reason = reason
+    session.add(request)
+
+
+def publish_plan(session: Session, plan_id: int, actor: str) -> Plan:
+    """Publish a draft plan, superseding the day's published one, and queue its texts."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"no plan {plan_id}")
+    if plan.state != PlanState.DRAFT:
+        raise Conflict(f"plan {plan_id} is {plan.state.value}; only a draft can be published")
+    current = session.exec(
+        select(Plan).where(
+            Plan.organisation_id == plan.organisation_id,
+            Plan.service_date == plan.service_date,
+            Plan.state == PlanState.PUBLISHED,
+        )
+    ).first()
+    if current is not None:
+        current.state = PlanState.SUPERSEDED
+        session.add(current)
+        session.flush()  # the one-published-plan index must see the old one gone first
+    plan.state = PlanState.PUBLISHED
+    plan.published_at = utcnow()
+    session.add(plan)
+    served = session.exec(
+        select(Stop.request_id)
+        .join(Route, col(Route.id) == Stop.route_id)
+        .where(Route.plan_id == plan.id)
+    ).all()
+    unserved = session.exec(
+        select(UnservedRequest.request_id).where(UnservedRequest.plan_id == plan.id)
+    ).all()
+    for request_id in set(served):
+        request = session.get(RideRequest, request_id)
+        if request is not None:
+            _set_status(session, request, RequestStatus.SCHEDULED, actor, f"plan v{plan.version}")
+    for request_id in set(unserved) - set(served):
+        request = session.get(RideRequest, request_id)
+        if request is not None:
+            _set_status(session, request, RequestStatus.UNMET, actor, f"plan v{plan.version}")
+    session.add(
+        AuditEvent(
+            organisation_id=plan.organisation_id,
+            actor=actor,
+            action="publish_plan",
+            entity="plan",
+            entity_id=plan.id,
+            before={"published_plan": current.id if current else None},
+            after={"published_plan": plan.id, "version": plan.version},
+        )
+    )
+    session.flush()
+    on_commit(session, lambda: enqueue(NOTIFY_PLAN, plan_id))
+    return plan

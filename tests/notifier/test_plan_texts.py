@@ -1,0 +1,165 @@
+"""Publishing a plan texts each driver and rider once, and reminders go out once a day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from notifier.plan_texts import write_plan_texts, write_reminders
+from scheduler.planning import PlanResult, plan_and_store
+from shared.consent import record_consent
+from shared.errors import Conflict
+from shared.models import (
+    ConsentState,
+    Driver,
+    Message,
+    Plan,
+    PlanState,
+    RequestStatus,
+    RideRequest,
+    Rider,
+)
+from shared.publishing import publish_plan
+from shared.sample import SampleSize, seed_sample
+
+DAY = date(2026, 12, 3)
+BASE = "https://rides.example.org"
+
+
+@pytest.fixture
+def planned(engine: Engine) -> PlanResult:
+    with Session(engine) as session:
+        net = seed_sample(session, "toronto", DAY, SampleSize(drivers=6, riders=12, requests=8))
+        session.commit()
+        assert net.organisation.id is not None
+        org_id = net.organisation.id
+    return plan_and_store(org_id, DAY, time_limit=1, engine=engine)
+
+
+def _publish(engine: Engine, plan_id: int) -> None:
+    with Session(engine) as session:
+        publish_plan(session, plan_id, "dispatcher@example.org")
+        session.commit()
+
+
+def _texts(engine: Engine) -> list[Message]:
+    with Session(engine) as session:
+        return list(session.exec(select(Message)).all())
+
+
+def test_publishing_texts_every_driver_and_served_rider_once(
+    engine: Engine, planned: PlanResult
+) -> None:
+    _publish(engine, planned.plan_id)
+    with Session(engine) as session:
+        assert write_plan_texts(session, planned.plan_id, BASE) > 0
+        session.commit()
+        assert write_plan_texts(session, planned.plan_id, BASE) == 0
+        drivers = {d.phone for d in session.exec(select(Driver)).all()}
+        riders = {r.phone for r in session.exec(select(Rider)).all()}
+    texts = _texts(engine)
+    driver_texts = [t for t in texts if t.to_number in drivers]
+    assert len(driver_texts) == len(planned.solution.routes)
+    assert all(t.template == "driver_day_route" for t in driver_texts)
+    served_legs = sum(len(r.visits) // 2 for r in planned.solution.routes)
+    confirmations = [t for t in texts if t.template == "booking_confirmed"]
+    assert len(confirmations) == served_legs
+    assert {t.to_number for t in confirmations} <= riders
+    assert all(t.segments <= 2 for t in confirmations)
+
+
+def test_publishing_sets_request_statuses_and_supersedes_the_old_plan(
+    engine: Engine, planned: PlanResult
+) -> None:
+    _publish(engine, planned.plan_id)
+    served = {
+        planned.day.legs[v.request].request_id for r in planned.solution.routes for v in r.visits
+    }
+    with Session(engine) as session:
+        for request in session.exec(select(RideRequest)).all():
+            expected = RequestStatus.SCHEDULED if request.id in served else RequestStatus.UNMET
+            assert request.status == expected
+        org_id = planned.day.organisation.id
+    assert org_id is not None
+    second = plan_and_store(org_id, DAY, time_limit=1, engine=engine)
+    _publish(engine, second.plan_id)
+    with Session(engine) as session:
+        states = {p.version: p.state for p in session.exec(select(Plan)).all()}
+    assert states == {1: PlanState.SUPERSEDED, 2: PlanState.PUBLISHED}
+
+
+def test_a_published_plan_cannot_be_published_again(engine: Engine, planned: PlanResult) -> None:
+    _publish(engine, planned.plan_id)
+    with Session(engine) as session, pytest.raises(Conflict, match="only a draft"):
+        publish_plan(session, planned.plan_id, "someone")
+
+
+def test_an_unchanged_republication_texts_nobody(engine: Engine, planned: PlanResult) -> None:
+    _publish(engine, planned.plan_id)
+    with Session(engine) as session:
+        write_plan_texts(session, planned.plan_id, BASE)
+        session.commit()
+    before = len(_texts(engine))
+    org_id = planned.day.organisation.id
+    assert org_id is not None
+    # Same seed, same problem (now with the previous plan to stay close to): same routes.
+    again = plan_and_store(org_id, DAY, time_limit=1, engine=engine)
+    _publish(engine, again.plan_id)
+    with Session(engine) as session:
+        written = write_plan_texts(session, again.plan_id, BASE)
+        session.commit()
+    changed = {
+        v.request
+        for r in again.solution.routes
+        for v in r.visits
+        if planned.solution.route_of(r.vehicle) is None
+        or v not in planned.solution.route_of(r.vehicle).visits  # type: ignore[union-attr]
+    }
+    assert written <= 2 * len(changed) + len(again.solution.routes)
+    assert len(_texts(engine)) == before + written
+
+
+def test_an_opted_out_rider_is_not_texted(engine: Engine, planned: PlanResult) -> None:
+    rider_ids = {
+        planned.day.legs[v.request].request_id for r in planned.solution.routes for v in r.visits
+    }
+    with Session(engine) as session:
+        request = session.get(RideRequest, next(iter(rider_ids)))
+        assert request is not None
+        rider = session.get(Rider, request.rider_id)
+        assert rider is not None and rider.organisation_id is not None
+        record_consent(
+            session,
+            rider.organisation_id,
+            rider.phone,
+            ConsentState.OPTED_OUT,
+            keyword="STOP",
+            source="sms",
+        )
+        session.commit()
+        phone = rider.phone
+    _publish(engine, planned.plan_id)
+    with Session(engine) as session:
+        write_plan_texts(session, planned.plan_id, BASE)
+        session.commit()
+    assert phone not in {t.to_number for t in _texts(engine)}
+
+
+def test_reminders_are_written_once_per_day(engine: Engine, planned: PlanResult) -> None:
+    org_id = planned.day.organisation.id
+    assert org_id is not None
+    with Session(engine) as session:
+        assert write_reminders(session, org_id, DAY) == 0  # nothing published yet
+    _publish(engine, planned.plan_id)
+    with Session(engine) as session:
+        first = write_reminders(session, org_id, DAY)
+        session.commit()
+    with Session(engine) as session:
+        second = write_reminders(session, org_id, DAY)
+        session.commit()
+    assert first > 0 and second == 0
+    reminders = [t for t in _texts(engine) if t.template == "ride_reminder"]
+    assert len(reminders) == first
