@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from services.booking.api import api_routes
 from notifier.status import status_route
+from services.booking.api import api_routes
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 
@@ -39,6 +39,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 def create_app() -> Starlette:
     """Build the web app."""
     return Starlette(
-        routes=[Route("/healthz", healthz), Mount("/api/v1", routes=api_routes())],
+        routes=[
+            Route("/healthz", healthz),
+            status_route(),
+            Mount("/api/v1", routes=api_routes()),
+        ],
         lifespan=lifespan,
     )

@@ -19,8 +19,8 @@ from shared.models import (
     Plan,
     PlanState,
     RequestStatus,
-    RideRequest,
     Rider,
+    RideRequest,
 )
 from shared.publishing import publish_plan
 from shared.sample import SampleSize, seed_sample
