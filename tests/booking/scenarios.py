@@ -541,6 +541,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         rider="chan",
     ),
     Scenario(
+        "A branch can be picked by naming what tells it apart",
+        (
+            say("No Frills tomorrow 9am", "Which one?"),
+            say("bathurst", "ride home"),
+            say("no", "No Frills (Bathurst), Mon Nov 23 at 9am"),
+        ),
+    ),
+    Scenario(
         "Dropping a booking half way with 取消 books nothing",
         (
             say("明天去大統華", "請問幾點"),
