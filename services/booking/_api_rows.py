@@ -85,7 +85,8 @@ def patch(row: T, changes: SQLModel, full: type[SQLModel]) -> T:
     required field, or a too-long text, is a 422 here rather than a database error later.
     """
     sent = changes.model_dump(exclude_unset=True)
-    current = row.model_dump(include=set(full.model_fields))
+    # Attributes, not model_dump: JSON columns come back from the database as plain strings.
+    current = {name: getattr(row, name) for name in full.model_fields}
     merged = validate(full, {**current, **sent})
     for name, value in sent.items():
         if name not in full.model_fields and value is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, func, select
 from starlette.testclient import TestClient
 
 from services.booking.api import create_api_app
@@ -26,6 +26,13 @@ class Tenant:
     key: str
     client: TestClient
 
+    def create(self, path: str, body: Any) -> dict[str, Any]:
+        """POST a body that must be accepted, and return the created row's JSON."""
+        response = self.client.post(f"{API}{path}", json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
     def post(self, path: str, body: Any) -> Any:
         """POST JSON to an API path."""
         return self.client.post(f"{API}{path}", json=body)
@@ -38,6 +45,10 @@ class Tenant:
         """PATCH JSON to an API path."""
         return self.client.patch(f"{API}{path}", json=body)
 
+    def delete(self, path: str) -> Any:
+        """DELETE an API path."""
+        return self.client.delete(f"{API}{path}")
+
 
 def _tenant(engine: Engine, app: Any, slug: str) -> Tenant:
     with Session(engine, expire_on_commit=False) as session:
@@ -49,6 +60,12 @@ def _tenant(engine: Engine, app: Any, slug: str) -> Tenant:
         assert organisation.id is not None
     client = TestClient(app, headers={"X-API-Key": key}, raise_server_exceptions=True)
     return Tenant(organisation.id, key, client)
+
+
+def count(engine: Engine, table: type[SQLModel]) -> int:
+    """How many rows ``table`` holds (every organisation)."""
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(table)).one()
 
 
 @pytest.fixture
