@@ -6,6 +6,16 @@
 pure, the caller can retry it safely (for example with a fresh ``rng`` if a reference code
 collides with an existing one under the database's unique constraint).
 
+Wiring, in the webhook::
+
+    state = ConversationState.from_dict(row.state) if row is not None else None
+    turn = handle(state, InboundText(form["Body"], int(form["NumMedia"])), ctx)
+    for action in turn.actions:
+        ...  # CreateRideRequest, CancelRide, RegisterRider, OptOut, OptIn, SetLanguage, ...
+    row.state = turn.state.to_dict()
+    if turn.reply is not None:
+        ...  # queue the reply in turn.language
+
 Order of precedence for a message: opt-out keywords, the opted-out silence, opt-in, the idle
 timeout, empty messages, then commands (language, HELP, STATUS, CANCEL <code>), then whichever
 step the conversation is in.
@@ -150,8 +160,10 @@ def _handle(
     command = match_command(body, opted_out=opted_out)
 
     if command is not None and command.command == Command.OPT_OUT:
-        if ctx.opted_out and state.opted_out:
-            return session.finish(None)  # One confirmation only; carriers expect silence.
+        if opted_out:
+            # One confirmation only: it went out when the number first opted out.
+            session.state = replace(state, opted_out=True)
+            return session.finish(None)
         session.state = replace(_fresh(state), opted_out=True)
         session.actions.append(OptOut(command.keyword))
         return session.finish(session.text("opted_out", programme=ctx.programme_name))

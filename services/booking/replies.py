@@ -44,7 +44,7 @@ TEMPLATES: dict[str, dict[Language, str]] = {
     "confirm": {
         "en": "{summary} Reply YES to book, or send changes (e.g. Sat, 11am, 2 people, "
         "wheelchair).",
-        "zh-Hant": "{summary} 請回覆「是」確認，或告訴我要改甚麼。",
+        "zh-Hant": "{summary}請回覆「是」確認，或告訴我要改甚麼。",
     },
     "what_to_change": {
         "en": "What should I change? E.g. Saturday, 11am, No Frills, 2 people",
