@@ -15,6 +15,10 @@ from __future__ import annotations
 from datetime import date, time
 
 from services.booking.keywords import Language
+from shared.segments import segment_count
+
+MAX_SEGMENTS = 2
+"""No reply may cost more than this many SMS."""
 
 TEMPLATES: dict[str, dict[Language, str]] = {
     "ask_place": {
@@ -190,15 +194,21 @@ def render(key: str, language: Language, **values: object) -> str:
 
 
 def join(*parts: str) -> str:
-    """Join reply parts: a space after English, nothing after Chinese full-width punctuation."""
-    joined = ""
-    for part in parts:
-        if not part:
-            continue
-        if joined and not joined.endswith(("。", "？", "！", "）", "」")):
-            joined += " "
-        joined += part
-    return joined
+    """Join reply parts: a space after English, nothing after Chinese full-width punctuation.
+
+    If the whole would pass two SMS, leading parts (apologies, notices) are dropped first: the
+    last part is the question the rider has to answer, and must always get through.
+    """
+    kept = [part for part in parts if part]
+    while True:
+        joined = ""
+        for part in kept:
+            if joined and not joined.endswith(("。", "？", "！", "）", "」")):
+                joined += " "
+            joined += part
+        if len(kept) <= 1 or segment_count(joined) <= MAX_SEGMENTS:
+            return joined
+        kept = kept[1:]
 
 
 # Room, in characters, for a list inside a reply: what keeps the whole reply, plus a prefix such

@@ -11,6 +11,9 @@ Conventions:
 - ``actions`` lists exactly the actions expected, in order, as (type name, subset of the fields
   ``action_to_dict`` gives); an empty tuple means "no actions".
 - ``{last_code}`` in a text is replaced by the reference code of the last ride booked.
+- A replay must start every scenario from a clean slate for its number: no stored
+  conversation, the rider (if any) seeded as in ``RIDERS`` with their upcoming rides, and the
+  opt-out flag as ``opted_out`` says. Scenarios of the same rider share a phone number.
 - Times are those of the organisation (America/Toronto unless ``time_zone`` says otherwise);
   every scenario starts on Sunday 22 November 2026 at 09:00 Toronto time unless ``start`` says
   otherwise, and each step happens ``minutes_later`` after the previous one.
@@ -21,6 +24,7 @@ Conventions:
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +73,21 @@ RIDERS = {
     ),
     "new": RiderInfo(name="Ho Ka Yan", language="en"),
 }
+
+
+# Phone numbers for a replay through the real webhook: riders are seeded under these numbers.
+RIDER_PHONES = {"mei": "+14165550101", "chan": "+14165550102", "new": "+14165550103"}
+
+
+def scenario_phone(scenario: Scenario) -> str:
+    """A stable E.164 number for the scenario: its rider's, or one of its own if unregistered.
+
+    Unregistered scenarios each get a distinct number (from a CRC of the name) so that their
+    stored conversations never mix during a replay.
+    """
+    if scenario.rider is not None:
+        return RIDER_PHONES[scenario.rider]
+    return f"+1647555{zlib.crc32(scenario.name.encode()) % 10_000:04d}"
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,10 @@ def test_a_huge_catalogue_still_gives_short_place_replies() -> None:
         session.set_draft(Draft())  # nothing chosen yet: the reply lists example places
         question = join(render("didnt_get", language), next_question(session))
         assert segment_count(question) <= 2, question
+
+
+def test_joining_drops_the_notice_rather_than_send_three_segments() -> None:
+    """When a notice and a long question do not fit together, the question wins."""
+    question = "Q" * 300
+    assert join("Sorry, I didn't understand.", question) == question
+    assert join("Sorry.", "What day?") == "Sorry. What day?"
