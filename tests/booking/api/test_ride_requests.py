@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
+import dramatiq
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from shared.models import ReplanTicket, RequestStatusEvent, RideRequest
+from shared.queue import build_broker, use_broker
 from shared.sample import REFERENCE_ALPHABET
 from tests.booking.api import bodies
 from tests.booking.api.conftest import Tenant
@@ -191,3 +195,36 @@ def test_a_deactivated_rider_cannot_book(ours: Tenant, booked: dict[str, int]) -
     response = ours.post("/ride-requests", bodies.grocery(booked["rider"], booked["store"]))
     assert response.status_code == 422
     assert "deactivated" in response.json()["error"]["message"]
+
+
+@pytest.fixture
+def scheduler_queue() -> Iterator[StubBroker]:
+    """An in-process broker with the scheduler's queue, so the re-plan job can be seen."""
+    broker = build_broker(None)
+    assert isinstance(broker, StubBroker)
+    broker.declare_queue("scheduler")
+    use_broker(broker)
+    yield broker
+    broker.flush_all()
+
+
+def test_the_replan_job_is_enqueued_after_commit_with_the_tickets_token(
+    ours: Tenant, booked: dict[str, int], engine: Engine, scheduler_queue: StubBroker
+) -> None:
+    ours.create("/ride-requests", bodies.grocery(booked["rider"], booked["store"]))
+    queued = scheduler_queue.queues["scheduler.DQ"]
+    assert queued.qsize() == 1
+    message = dramatiq.Message.decode(queued.get())
+    with Session(engine) as session:
+        ticket = session.exec(select(ReplanTicket)).one()
+    assert message.actor_name == "plan_day"
+    assert list(message.args) == [ours.organisation_id, bodies.DAY, ticket.token]
+
+
+def test_a_refused_change_queues_no_replan(
+    ours: Tenant, booked: dict[str, int], engine: Engine, scheduler_queue: StubBroker
+) -> None:
+    response = ours.post("/ride-requests", bodies.grocery(booked["rider"], 99))
+    assert response.status_code == 422
+    assert _ticket_count(engine, ours.organisation_id) == 0
+    assert scheduler_queue.queues["scheduler.DQ"].qsize() == 0
