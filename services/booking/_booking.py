@@ -6,8 +6,6 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, time
 
-from rapidfuzz import fuzz
-
 from services.booking._actions import CreateRideRequest, FlagForDispatcher
 from services.booking._model import NEEDS, ConversationState, Draft, Step
 from services.booking._prompts import choice_list, next_question
@@ -16,12 +14,11 @@ from services.booking._slots import Extracted, extract, ride_kind_for_place
 from services.booking._text import normalise
 from services.booking.dates import DateProblem
 from services.booking.keywords import yes_or_no
-from services.booking.places import PlaceEntry, find_place, suggest_places
+from services.booking.places import find_place, narrow, suggest_places
 from services.booking.replies import fit_list, format_date, format_time, join
 
 # After this many messages in a row we cannot use, a person takes over.
 MAX_MISSES = 3
-_CHOICE_CUTOFF = 85.0
 _CHOICE_NUMBER = re.compile(r"^\s*#?\s*([1-9])\s*$")
 
 
@@ -163,7 +160,7 @@ def handle_choice(session: Session, body: str) -> str:
     if number is not None and int(number.group(1)) <= len(choices):
         chosen = choices[int(number.group(1)) - 1]
     else:
-        chosen = find_place(body, choices).found or _distinguishing_match(body, choices)
+        chosen = find_place(body, choices).found or narrow(body, choices)
     if chosen is None:
         session.move(Step.BOOKING)
         session.state = replace(session.state, choices=())
@@ -172,21 +169,6 @@ def handle_choice(session: Session, body: str) -> str:
     session.set_draft(replace(session.draft, place_id=chosen.id, kind=kind))
     session.state = replace(session.state, choices=(), misses=0)
     return next_question(session)
-
-
-def _distinguishing_match(body: str, choices: list[PlaceEntry]) -> PlaceEntry | None:
-    """The one choice whose name contains what the rider wrote ("Bathurst", "巴富士")."""
-    text = normalise(body)
-    if len(text) < 2:
-        return None
-    scores = [
-        max(fuzz.partial_ratio(text, normalise(name)) for name in (entry.name_en, entry.name_zh))
-        for entry in choices
-    ]
-    best = max(scores, default=0.0)
-    if best < _CHOICE_CUTOFF or scores.count(best) != 1:
-        return None
-    return choices[scores.index(best)]
 
 
 def handle_confirm(session: Session, body: str) -> str:

@@ -155,11 +155,51 @@ def find_place(
         return PlaceMatch()
     top_rank = max(rank for rank, _ in best.values())
     winners = sorted(position for position, (rank, _) in best.items() if rank == top_rank)
-    return PlaceMatch(
-        places=tuple(catalogue[position] for position in winners),
-        span=best[winners[0]][1],
-        score=top_rank[0],
-    )
+    places = tuple(catalogue[position] for position in winners)
+    if len(places) > 1:
+        narrowed = narrow(text, places)
+        places = (narrowed,) if narrowed is not None else places
+    return PlaceMatch(places=places, span=best[winners[0]][1], score=top_rank[0])
+
+
+_LATIN_TOKEN = re.compile(r"[a-z0-9]{3,}")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def _marks(entry: PlaceEntry) -> tuple[set[str], set[str]]:
+    """Latin words and two-character Chinese pieces of an entry's names."""
+    latin = set(_LATIN_TOKEN.findall(normalise(f"{entry.name_en} {' '.join(entry.aliases)}")))
+    runs = _CJK_RUN.findall(normalise(entry.name_zh))
+    pieces = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
+    return latin, pieces
+
+
+def _mentions(words: set[str], own: set[str]) -> bool:
+    """True if a word of the text is one of ``own``, allowing a typo in longer words."""
+    for word in words:
+        if word in own:
+            return True
+        if len(word) >= 5 and any(fuzz.ratio(word, mark) >= _FUZZY_CUTOFF for mark in own):
+            return True
+    return False
+
+
+def narrow(text: str, candidates: Sequence[PlaceEntry]) -> PlaceEntry | None:
+    """The one candidate the text singles out by a word only its name has ("on Dundas").
+
+    Returns None when no candidate, or more than one, is singled out.
+    """
+    text = normalise(text)
+    words = set(_LATIN_TOKEN.findall(text))
+    marks = [_marks(entry) for entry in candidates]
+    singled_out = []
+    for position, (latin, pieces) in enumerate(marks):
+        others = [mark for index, mark in enumerate(marks) if index != position]
+        own_latin = latin.difference(*(mark[0] for mark in others))
+        own_pieces = pieces.difference(*(mark[1] for mark in others))
+        if _mentions(words, own_latin) or any(piece in text for piece in own_pieces):
+            singled_out.append(candidates[position])
+    return singled_out[0] if len(singled_out) == 1 else None
 
 
 def suggest_places(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.booking.places import PlaceEntry, find_place, suggest_places
+from services.booking.places import PlaceEntry, find_place, narrow, suggest_places
 from tests.booking.scenarios import PLACES
 
 
@@ -72,3 +72,27 @@ def test_the_first_place_mentioned_wins_by_score_not_position() -> None:
     extra = (*PLACES, PlaceEntry("nf-x", "grocery", "Nofrils Express", "超市"))
     match = find_place("nofrills", extra)
     assert "nf-x" not in {place.id for place in match.places}
+
+
+@pytest.mark.parametrize(
+    ("text", "place_id"),
+    [
+        ("No Frills on Dundas", "nofrills-dundas"),
+        ("the no frills at bathurst", "nofrills-bathurst"),
+        ("no frills bathrust", "nofrills-bathurst"),
+        ("No Frills 巴富士街", "nofrills-bathurst"),
+    ],
+)
+def test_a_branch_named_in_passing_is_picked(text: str, place_id: str) -> None:
+    """A word only one branch has ("Dundas") decides between equally good chain matches."""
+    match = find_place(text, PLACES)
+    assert match.found is not None, match
+    assert match.found.id == place_id
+
+
+def test_narrowing_needs_exactly_one_branch_singled_out() -> None:
+    """Naming both branches, or neither, leaves the choice to the rider."""
+    branches = [place for place in PLACES if place.id.startswith("nofrills")]
+    assert narrow("dundas or bathurst", branches) is None
+    assert narrow("no frills", branches) is None
+    assert narrow("巴富士", branches) == branches[1]
