@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, time
 
+from services.booking import _vocabulary as vocab
 from services.booking._actions import CreateRideRequest, FlagForDispatcher
 from services.booking._model import NEEDS, ConversationState, Draft, Step
 from services.booking._prompts import choice_list, next_question
@@ -137,6 +138,8 @@ def handle_booking(session: Session, body: str) -> str:
         session.state = replace(session.state, misses=0)
         next_question(session)  # keep step/asking consistent with what is still missing
         return problem
+    if not found.anything and vocab.OPT_OUT_MENTION.search(normalise(body)):
+        return session.text("stop_hint")
     place_missing = session.draft.place_id is None or asking == "place"
     if found.leftover and found.place.found is None and place_missing:
         suggestions = suggest_places(found.leftover, session.ctx.places)

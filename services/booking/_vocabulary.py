@@ -56,10 +56,21 @@ PASSENGERS = re.compile(
     r"\b([1-8]|one|two|three|four|five|six)\s*(?:people|persons?|passengers?|ppl|adults|of us)\b"
     r"|([1-8一二兩三四五六])\s*(?:個人|人|位)"
 )
+_RELATIVES = (
+    r"(?:wife|husband|son|daughter|mother|mom|mum|father|dad|friend|kid|child|grandson"
+    r"|granddaughter|caregiver|helper)"
+)
+# "with my wife", "and my son", "my daughter is coming too", "同老婆去", "老公都一齊".
 COMPANION = re.compile(
-    r"\bwith my (?:wife|husband|son|daughter|mother|mom|mum|father|dad|friend|kid|child"
-    r"|grandson|granddaughter|caregiver|helper)\b"
+    rf"\b(?:with|and|plus|bring(?:ing)?) my {_RELATIVES}\b"
+    rf"|\bmy {_RELATIVES} (?:is |will )?(?:com(?:ing|es|e)|too|also|joins?|joining)\b"
     r"|同(?:埋)?(?:我)?(?:老婆|老公|太太|先生|媽媽|爸爸|阿媽|阿爸|仔|女|朋友|小朋友|孫|家人|工人)"
+    r"|(?:老婆|老公|太太|先生|媽媽|爸爸|仔|女|朋友)(?:都|也)?(?:一齊|一起|同行)"
+)
+# A mention of opting out inside a longer text: not an opt-out (carriers match whole messages),
+# but worth telling the rider how to do it.
+OPT_OUT_MENTION = re.compile(
+    r"\b(?:stop|stopall|unsubscribe|opt ?out)\b|停止|退訂|取消訂閱|唔好再|不要再"
 )
 ALONE = re.compile(r"\bjust me\b|\bonly me\b|\bby myself\b|\balone\b|自己一個|得我一個")
 NEEDS = (

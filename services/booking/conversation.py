@@ -53,7 +53,8 @@ from services.booking._model import (
 from services.booking._prompts import current_question
 from services.booking._session import Session, aware_utc
 from services.booking._slots import extract
-from services.booking._text import has_cjk
+from services.booking._text import has_cjk, normalise
+from services.booking._vocabulary import OPT_OUT_MENTION
 from services.booking.keywords import Command, CommandMatch, Language, match_command, yes_or_no
 from services.booking.places import PlaceEntry
 from services.booking.replies import fit_list, format_date, format_time, join, render
@@ -288,6 +289,8 @@ def _registration_name(session: Session, body: str) -> str:
         handle_booking(session, body)
         session.move(Step.REG_NAME)
         return session.text("ask_name_again")
+    if OPT_OUT_MENTION.search(normalise(body)):
+        return session.text("stop_hint")
     if yes_or_no(body) is not None or not _HAS_WORD.search(name):
         return session.text("ask_name_again")
     if len(name) > _MAX_NAME:

@@ -83,6 +83,10 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "en": "The ride home must be after {time}. What time should we pick you up?",
         "zh-Hant": "回程要在{time}之後。請問幾點接您回家？",
     },
+    "stop_hint": {
+        "en": "To stop all texts from us, reply with just the word STOP.",
+        "zh-Hant": "如要停收所有短訊，請只回覆「停止」兩個字。",
+    },
     "didnt_get": {
         "en": "Sorry, I didn't understand.",
         "zh-Hant": "對不起，我不明白。",

@@ -364,6 +364,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         (say("  Cancel ", "unsubscribed", actions=(act("OptOut", keyword="cancel"),)),),
     ),
     Scenario(
+        "Asking to stop in a sentence explains the STOP keyword without opting out",
+        (
+            say("stop texting me please", "reply with just the word STOP"),
+            say("請不要再發短訊", "請只回覆「停止」"),
+            say("STOP", "unsubscribed", actions=(act("OptOut", keyword="stop"),)),
+        ),
+    ),
+    Scenario(
+        "A companion mentioned in passing counts as a passenger",
+        (
+            say("Hong Fook Tuesday 2pm, my daughter is coming too, back by 5", "2 people"),
+            say("yes", actions=booked(passengers=2, return_home_by="17:00:00")),
+        ),
+    ),
+    Scenario(
         "A number already opted out stays silent for everything but opt-in",
         (
             say("HELP", silent=True),
