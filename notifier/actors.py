@@ -10,7 +10,7 @@ from notifier.errors import TransientSendError
 from notifier.plan_texts import write_plan_texts, write_reminders
 from notifier.ratelimit import RateLimiter, build_rate_limiter
 from notifier.senders import SmsSender, build_sender
-from notifier.sending import MAX_ATTEMPTS, send_now
+from notifier.sending import MAX_ATTEMPTS, recover, send_now
 from shared.db import get_engine, session_scope
 from shared.outbox import SEND_MESSAGE, enqueue
 from shared.queue import actor
@@ -80,3 +80,11 @@ def send_reminders(organisation_id: int, service_date: str) -> None:
     """Write the day-before reminders of one organisation's day (once per day)."""
     with session_scope(get_engine()) as session:
         write_reminders(session, organisation_id, date.fromisoformat(service_date))
+
+
+@actor(queue_name="notifier", actor_name="recover_message", max_retries=5, min_backoff=5_000)
+def recover_message(message_id: int) -> None:
+    """Settle a message left in ``sending`` by a dead worker, then send it if it never went."""
+    sender, _ = runtime()
+    if recover(get_engine(), message_id, sender).outcome == "requeue":
+        enqueue(SEND_MESSAGE, message_id)

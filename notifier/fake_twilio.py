@@ -178,7 +178,11 @@ class FakeTwilio:
         self._worker: threading.Thread | None = None
         self.app = Starlette(
             routes=[
-                Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"]),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Messages.json",
+                    self._messages_endpoint,
+                    methods=["GET", "POST"],
+                ),
                 Route("/_fake/messages", self._list, methods=["GET"]),
                 Route("/_fake/reset", self._reset, methods=["POST"]),
                 Route("/_fake/faults", self._faults_endpoint, methods=["POST", "DELETE"]),
@@ -258,9 +262,41 @@ class FakeTwilio:
             and request.path_params["sid"] == self.account_sid
         )
 
-    async def _create(self, request: Request) -> Response:
+    async def _messages_endpoint(self, request: Request) -> Response:
         if not self._authorised(request):
             return _error(401, 20003)
+        if request.method == "GET":
+            return self._read_list(request)
+        return await self._create(request)
+
+    def _read_list(self, request: Request) -> Response:
+        """Twilio's message list: filtered by To, From and DateSent>= (a day), one page."""
+        query = request.query_params
+        to, from_ = query.get("To"), query.get("From")
+        after = query.get("DateSent>")
+        since = datetime.fromisoformat(after.replace("Z", "+00:00")).date() if after else None
+        found = [
+            m.to_json()
+            for m in self.messages(to)
+            if (from_ is None or m.from_ == from_)
+            and (since is None or m.date_created.date() >= since)
+        ]
+        uri = request.url.path
+        return JSONResponse(
+            {
+                "messages": found[::-1],  # Twilio lists newest first
+                "page": 0,
+                "page_size": max(len(found), 50),
+                "start": 0,
+                "end": max(len(found) - 1, 0),
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            }
+        )
+
+    async def _create(self, request: Request) -> Response:
         form = await request.form()
         to, from_, body = (str(form.get(name) or "") for name in ("To", "From", "Body"))
         callback = str(form["StatusCallback"]) if form.get("StatusCallback") else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,6 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from notifier.errors import PermanentSendError, TransientSendError, classify_error
+from shared.phones import mask
 from shared.segments import segment_count
 from shared.settings import SmsSettings, get_settings
 
@@ -39,18 +41,16 @@ class SmsSender(Protocol):
         """Hand ``body`` to the provider for delivery to ``to`` (E.164) from ``from_``."""
         ...
 
+    def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
+        """The provider id of this very text if the provider has it (sent since ``since``).
+
+        Used to recover a message whose worker died between the send and storing the answer.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections; the sender must not be used afterwards."""
         ...
-
-
-def mask_phone(phone: str) -> str:
-    """Hide all but the last 4 digits of a phone number, for logs."""
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    keep_prefix = 2 if phone.startswith("+") else 0  # "+1" tells an operator the country
-    hidden = len(phone) - keep_prefix - 4
-    return phone[:keep_prefix] + "*" * max(hidden, 0) + phone[-4:]
 
 
 class ConsoleSender:
@@ -62,12 +62,16 @@ class ConsoleSender:
         logger.info(
             "console SMS %s to %s from %s (%d segments): %s",
             provider_id,
-            mask_phone(to),
-            mask_phone(from_),
+            mask(to),
+            mask(from_),
             segment_count(body),
             body,
         )
         return SendResult(provider_id=provider_id, status="queued")
+
+    def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
+        """A log line cannot be looked up: an interrupted console text is logged again."""
+        return None
 
     def close(self) -> None:
         """Nothing to release."""
@@ -130,8 +134,25 @@ class TwilioSender:
             raise TransientSendError(f"could not reach Twilio: {exc}") from exc
         except requests.exceptions.ChunkedEncodingError as exc:
             raise TransientSendError(f"Twilio's answer was cut off: {exc}") from exc
-        logger.info("Twilio accepted %s to %s (%s)", message.sid, mask_phone(to), message.status)
+        logger.info("Twilio accepted %s to %s (%s)", message.sid, mask(to), message.status)
         return SendResult(provider_id=str(message.sid), status=str(message.status))
+
+    def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
+        """Look the text up in Twilio's message list (by recipient, sender, day and body)."""
+        try:
+            # Twilio filters by day; the body and creation time narrow it to this text.
+            listed = self._client.messages.list(
+                to=to, from_=from_, date_sent_after=since.date(), limit=200
+            )
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _map_twilio_error(exc, to) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientSendError(f"could not reach Twilio: {exc}") from exc
+        for message in listed:
+            created = message.date_created
+            if message.body == body and (created is None or created >= since):
+                return str(message.sid)
+        return None
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -146,7 +167,7 @@ def _map_twilio_error(
     if classify_error(code, status) == "retry":
         return TransientSendError(f"Twilio is busy or failing (HTTP {status}, code {code})", code)
     return PermanentSendError(
-        f"Twilio refused the text to {mask_phone(to)} (HTTP {status}, code {code}); "
+        f"Twilio refused the text to {mask(to)} (HTTP {status}, code {code}); "
         f"see https://www.twilio.com/docs/errors/{code}",
         code,
         status,

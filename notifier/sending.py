@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Engine, update
@@ -25,12 +25,12 @@ from notifier.senders import SmsSender
 from notifier.status import replay_early_callbacks
 from shared.consent import is_opted_out, record_consent
 from shared.models import AuditEvent, ConsentState, Message, MessageStatus, utcnow
+from shared.outbox import sending_lease
 from shared.phones import mask
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-LEASE = timedelta(minutes=3)  # a claim older than this is presumed dead
 
 Outcome = Literal[
     "sent", "skipped", "requeue", "retry", "failed", "cancelled", "opted_out", "undeliverable"
@@ -162,13 +162,38 @@ def _permanent(engine: Engine, message: Message, exc: PermanentSendError) -> Att
     return Attempt("failed", detail=str(exc))
 
 
-def stale_claims(engine: Engine, now: datetime | None = None) -> list[int]:
-    """Messages claimed longer than the lease ago and never finished (their worker died)."""
-    cutoff = (now or utcnow()) - LEASE
-    with Session(engine) as session:
-        rows = session.exec(
-            select(Message.id).where(
-                Message.status == MessageStatus.SENDING, col(Message.updated_at) < cutoff
-            )
-        ).all()
-    return [row for row in rows if row is not None]
+def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
+    """Settle a message whose claim outlived the sending lease: sent after all, or pending again.
+
+    Whether the provider has the text decides; only then is it released for another send, so a
+    text the provider accepted is never sent a second time.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(Message, message_id)
+        if message is None or message.status != MessageStatus.SENDING:
+            return Attempt("skipped", detail="not stuck")
+        lease = sending_lease()
+        if message.updated_at > utcnow() - lease:
+            return Attempt("skipped", detail="its worker may still be sending it")
+        taken = set(
+            session.exec(
+                select(Message.provider_id).where(
+                    Message.to_number == message.to_number,
+                    col(Message.provider_id).is_not(None),
+                )
+            ).all()
+        )
+    since = message.updated_at - lease
+    found = sender.find_sent(message.to_number, message.from_number, message.body, since)
+    if found is not None and found not in taken:
+        _finish(engine, message_id, MessageStatus.SENT, provider_id=found)
+        log.info("message %d was sent before its worker died; recorded as %s", message_id, found)
+        return Attempt("sent", detail=found)
+    with engine.begin() as connection:
+        connection.execute(
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
+            .values(status=MessageStatus.PENDING, updated_at=utcnow())
+        )
+    log.info("message %d never reached the provider; released to be sent again", message_id)
+    return Attempt("requeue", detail="released")

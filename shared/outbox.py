@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from shared.models import Language, Message, ReplanTicket, utcnow
 from shared.queue import get_broker
 from shared.segments import segment_count
+from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SEND_MESSAGE = ("notifier", "send_message")
 NOTIFY_PLAN = ("notifier", "notify_plan")
 SEND_REMINDERS = ("notifier", "send_reminders")
+RECOVER_MESSAGE = ("notifier", "recover_message")
 PLAN_DAY = ("scheduler", "plan_day")
 REPLAN_DEBOUNCE = timedelta(seconds=30)
 
@@ -98,6 +100,11 @@ def queue_text(
     assert message_id is not None
     on_commit(session, lambda: enqueue_message(message_id, message.send_after))
     return message
+
+
+def sending_lease() -> timedelta:
+    """A message claimed for sending longer ago than this is presumed to have lost its worker."""
+    return timedelta(seconds=get_settings().app.sending_lease_seconds)
 
 
 def enqueue_message(message_id: int, send_after: datetime | None = None) -> None:

@@ -29,13 +29,18 @@ from shared.models import (
     ReplanTicket,
     utcnow,
 )
-from shared.outbox import NOTIFY_PLAN, PLAN_DAY, SEND_REMINDERS, enqueue, enqueue_message
+from shared.outbox import (
+    NOTIFY_PLAN,
+    PLAN_DAY,
+    RECOVER_MESSAGE,
+    SEND_REMINDERS,
+    enqueue,
+    enqueue_message,
+    sending_lease,
+)
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-GRACE = timedelta(seconds=60)  # leave the after-commit enqueue time to happen first
-STALE = timedelta(minutes=5)  # an enqueued row still pending after this is enqueued again
 
 
 @dataclass(frozen=True)
@@ -44,18 +49,23 @@ class SweepResult:
     replans: int
     plans: int = 0
     reminders: int = 0
+    recoveries: int = 0
 
 
 def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> SweepResult:
     """Enqueue due outbox rows that nobody enqueued (or whose job went missing)."""
     now = now or utcnow()
+    settings = get_settings().app
+    # GRACE leaves the after-commit enqueue time to happen; STALE re-enqueues lost jobs.
+    grace = timedelta(seconds=settings.relay_grace_seconds)
+    stale = timedelta(seconds=settings.relay_stale_seconds)
     with Session(engine, expire_on_commit=False) as session:
         messages = session.exec(
             select(Message)
             .where(
                 Message.status == MessageStatus.PENDING,
-                col(Message.send_after) <= now - GRACE,
-                or_(col(Message.enqueued_at).is_(None), col(Message.enqueued_at) < now - STALE),
+                col(Message.send_after) <= now - grace,
+                or_(col(Message.enqueued_at).is_(None), col(Message.enqueued_at) < now - stale),
             )
             .order_by(col(Message.send_after))
             .limit(batch)
@@ -68,10 +78,10 @@ def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> Swee
         tickets = session.exec(
             select(ReplanTicket)
             .where(
-                col(ReplanTicket.due_at) <= now - GRACE,
+                col(ReplanTicket.due_at) <= now - grace,
                 or_(
                     col(ReplanTicket.enqueued_at).is_(None),
-                    col(ReplanTicket.enqueued_at) < now - STALE,
+                    col(ReplanTicket.enqueued_at) < now - stale,
                 ),
             )
             .limit(batch)
@@ -84,16 +94,26 @@ def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> Swee
             select(Plan.id).where(
                 Plan.state == PlanState.PUBLISHED,
                 col(Plan.notified_at).is_(None),
-                col(Plan.published_at) <= now - GRACE,
+                col(Plan.published_at) <= now - grace,
             )
         ).all()
         for plan_id in plans:
             enqueue(NOTIFY_PLAN, plan_id)
+        stuck = session.exec(
+            select(Message.id)
+            .where(
+                Message.status == MessageStatus.SENDING,
+                col(Message.updated_at) < now - sending_lease(),
+            )
+            .limit(batch)
+        ).all()
+        for message_id in stuck:
+            enqueue(RECOVER_MESSAGE, message_id)
         reminders = _due_reminders(session, now)
         for organisation_id, day in reminders:
             enqueue(SEND_REMINDERS, organisation_id, day.isoformat())
         session.commit()
-    result = SweepResult(len(messages), len(tickets), len(plans), len(reminders))
+    result = SweepResult(len(messages), len(tickets), len(plans), len(reminders), len(stuck))
     if any(vars(result).values()):
         log.info("relay enqueued %s", result)
     return result

@@ -44,6 +44,15 @@ class AppSettings(BaseSettings):
     relay_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often workers sweep the outbox for missed jobs."
     )
+    relay_grace_seconds: float = Field(
+        default=60.0, ge=0, description="Leave the after-commit enqueue this long before sweeping."
+    )
+    relay_stale_seconds: float = Field(
+        default=300.0, gt=0, description="Enqueue an outbox row again if still pending this long."
+    )
+    sending_lease_seconds: float = Field(
+        default=180.0, gt=0, description="A send claimed longer ago than this lost its worker."
+    )
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> AppSettings:

@@ -1,0 +1,138 @@
+"""The relay sweep enqueues outbox rows whose after-commit enqueue never happened."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import dramatiq
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from shared.models import (
+    Message,
+    MessageStatus,
+    Organisation,
+    Plan,
+    PlanState,
+    ReplanTicket,
+    utcnow,
+)
+from shared.queue import build_broker, use_broker
+from shared.relay import sweep
+from shared.settings import reset_settings
+
+
+@pytest.fixture
+def stub() -> StubBroker:
+    broker = build_broker(None)
+    assert isinstance(broker, StubBroker)
+    for queue in ("notifier", "scheduler"):
+        broker.declare_queue(queue)
+    use_broker(broker)
+    return broker
+
+
+def _queued(broker: StubBroker, queue: str) -> list[tuple[str, tuple[object, ...]]]:
+    messages = [dramatiq.Message.decode(raw) for raw in broker.queues[queue].queue]
+    return [(m.actor_name, tuple(m.args)) for m in messages]
+
+
+@pytest.fixture
+def org_id(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setenv("REMINDER_HOUR", "0")  # always past the reminder hour
+    reset_settings()
+    with Session(engine) as session:
+        org = Organisation(slug="org", name="Org")
+        session.add(org)
+        session.commit()
+        assert org.id is not None
+        return org.id
+
+
+def test_a_pending_message_nobody_enqueued_is_enqueued_once(
+    engine: Engine, org_id: int, stub: StubBroker
+) -> None:
+    old = utcnow() - timedelta(minutes=10)
+    with Session(engine) as session:
+        stale = Message(
+            organisation_id=org_id, to_number="+1", from_number="+1", body="a", send_after=old
+        )
+        fresh = Message(organisation_id=org_id, to_number="+1", from_number="+1", body="b")
+        sent = Message(
+            organisation_id=org_id,
+            to_number="+1",
+            from_number="+1",
+            body="c",
+            send_after=old,
+            status=MessageStatus.SENT,
+        )
+        session.add_all([stale, fresh, sent])
+        session.commit()
+        stale_id = stale.id
+    assert sweep(engine).messages == 1
+    assert _queued(stub, "notifier") == [("send_message", (stale_id,))]
+    assert sweep(engine).messages == 0  # enqueued just now: not stale yet
+
+
+def test_a_due_replan_ticket_and_an_unannounced_plan_are_enqueued(
+    engine: Engine, org_id: int, stub: StubBroker
+) -> None:
+    day = date(2026, 12, 3)
+    old = utcnow() - timedelta(minutes=10)
+    with Session(engine) as session:
+        session.add(ReplanTicket(organisation_id=org_id, service_date=day, token="t1", due_at=old))
+        plan = Plan(
+            organisation_id=org_id,
+            service_date=day,
+            version=1,
+            state=PlanState.PUBLISHED,
+            published_at=old,
+        )
+        session.add(plan)
+        session.commit()
+        plan_id = plan.id
+    result = sweep(engine)
+    assert (result.replans, result.plans) == (1, 1)
+    assert _queued(stub, "scheduler") == [("plan_day", (org_id, "2026-12-03", "t1"))]
+    assert ("notify_plan", (plan_id,)) in _queued(stub, "notifier")
+
+
+def test_a_stuck_send_is_handed_to_recovery(engine: Engine, org_id: int, stub: StubBroker) -> None:
+    with Session(engine) as session:
+        stuck = Message(
+            organisation_id=org_id,
+            to_number="+1",
+            from_number="+1",
+            body="x",
+            status=MessageStatus.SENDING,
+            updated_at=utcnow() - timedelta(hours=1),
+        )
+        session.add(stuck)
+        session.commit()
+        stuck_id = stuck.id
+    assert sweep(engine).recoveries == 1
+    assert _queued(stub, "notifier") == [("recover_message", (stuck_id,))]
+
+
+def test_reminders_are_due_for_tomorrows_published_plan(
+    engine: Engine, org_id: int, stub: StubBroker
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    tomorrow = utcnow().astimezone(ZoneInfo("America/Toronto")).date() + timedelta(days=1)
+    with Session(engine) as session:
+        session.add(
+            Plan(
+                organisation_id=org_id,
+                service_date=tomorrow,
+                version=1,
+                state=PlanState.PUBLISHED,
+                published_at=utcnow(),
+                notified_at=utcnow(),
+            )
+        )
+        session.commit()
+    assert sweep(engine).reminders == 1
+    assert _queued(stub, "notifier") == [("send_reminders", (org_id, tomorrow.isoformat()))]
