@@ -24,8 +24,8 @@ from shared.models import (
     PlanState,
     RequestKind,
     RequestSource,
-    RideRequest,
     Rider,
+    RideRequest,
 )
 
 

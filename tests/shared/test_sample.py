@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from shared.errors import Conflict, ValidationFailed
-from shared.models import Driver, Language, RideRequest, Rider
+from shared.models import Driver, Language, Rider, RideRequest
 from shared.sample import SampleSize, generate_network, seed_sample
 
 DAY = date(2026, 12, 3)
