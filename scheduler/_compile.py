@@ -228,3 +228,37 @@ def _validate(problem: Problem) -> None:
     for v in problem.vehicles:
         if not (0 <= v.start < n and 0 <= v.end < n):
             raise ProblemError(f"vehicle {v.id}: location index outside the travel matrix")
+
+
+def restrict(c: Compiled, requests: list[int], vehicles: list[int]) -> tuple[Compiled, list[int]]:
+    """The sub-problem of some requests and vehicles, and its node -> original node map.
+
+    Links and previous-plan data are left out: callers only restrict problems without them.
+    """
+    nodes = [n for r in requests for n in (2 * r, 2 * r + 1)]
+    depot_of: dict[int, int] = {}
+    for v in vehicles:
+        for n in (c.vehicle_start_node[v], c.vehicle_end_node[v]):
+            depot_of.setdefault(n, len(nodes) + len(depot_of))
+    nodes += list(depot_of)
+    vset = {v: k for k, v in enumerate(vehicles)}
+    allowed: list[list[int] | None] = []
+    for r in requests:
+        a = c.allowed[r]
+        allowed.append(None if a is None else [vset[v] for v in a if v in vset])
+    sub = Compiled(
+        requests=[c.requests[r] for r in requests],
+        vehicles=[c.vehicles[v] for v in vehicles],
+        node_location=[c.node_location[n] for n in nodes],
+        node_service=[c.node_service[n] for n in nodes],
+        node_window=[c.node_window[n] for n in nodes],
+        node_demand=[c.node_demand[n] for n in nodes],
+        vehicle_start_node=[depot_of[c.vehicle_start_node[v]] for v in vehicles],
+        vehicle_end_node=[depot_of[c.vehicle_end_node[v]] for v in vehicles],
+        allowed=allowed,
+        penalty=[c.penalty[r] for r in requests],
+        previous_vehicle=[None] * len(requests),
+        previous_routes=[[] for _ in vehicles],
+        horizon=c.horizon,
+    )
+    return sub, nodes

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from scheduler._compile import Compiled
@@ -42,10 +43,15 @@ METAHEURISTICS: dict[str, int] = {
 
 @dataclass(frozen=True)
 class Matrices:
-    """Node-level integer matrices shared by every model built from one ``Compiled``."""
+    """Node-level integer matrices (numpy int64) shared by every model of one ``Compiled``."""
 
-    transit: list[list[int]]
-    cost: list[list[int]]
+    transit: Any
+    cost: Any
+
+    def sub(self, nodes: list[int]) -> Matrices:
+        """The matrices restricted to ``nodes``, in that order."""
+        ix = np.ix_(nodes, nodes)
+        return Matrices(self.transit[ix], self.cost[ix])
 
 
 def node_matrices(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> Matrices:
@@ -56,7 +62,7 @@ def node_matrices(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> Ma
     base = (
         t if arc_cost == "time" else np.asarray(travel.distance, dtype=np.int64)[np.ix_(loc, loc)]
     )
-    return Matrices(transit.tolist(), (base * weight).tolist())
+    return Matrices(transit, base * weight)
 
 
 @dataclass
@@ -69,7 +75,9 @@ class Model:
     keep: list[Any]  # callbacks and vectors OR-Tools must not outlive
 
 
-def build(c: Compiled, m: Matrices, vehicles: list[int], moved_cost: int) -> Model:
+def build(
+    c: Compiled, m: Matrices, vehicles: list[int], moved_cost: int, duration_cost: int = 0
+) -> Model:
     """Build the routing model of ``c`` using only ``vehicles``."""
     n = len(c.node_location)
     starts = [c.vehicle_start_node[v] for v in vehicles]
@@ -78,12 +86,14 @@ def build(c: Compiled, m: Matrices, vehicles: list[int], moved_cost: int) -> Mod
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
     keep: list[Any] = []
-    cost_cb = routing.RegisterTransitMatrix(m.cost)
+    cost_cb = routing.RegisterTransitMatrix(m.cost.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
-    time_cb = routing.RegisterTransitMatrix(m.transit)
+    time_cb = routing.RegisterTransitMatrix(m.transit.tolist())
     h = c.horizon
     routing.AddDimension(time_cb, h, h, False, "time")
     time = routing.GetDimensionOrDie("time")
+    if duration_cost:
+        time.SetSpanCostCoefficientForAllVehicles(duration_cost)
     for k, veh in enumerate(vehicles):
         v = c.vehicles[veh]
         time.CumulVar(routing.Start(k)).SetRange(v.shift.earliest, v.shift.latest)
@@ -173,6 +183,7 @@ def search(
     initial: list[list[int]] | None = None,
     solution_limit: int | None = None,
     first_only: bool = False,
+    options: str = "",
 ) -> tuple[list[list[int]], int] | None:
     """Run one search; return the routes (node lists per model vehicle) and the cost."""
     routing, manager = model.routing, model.manager
@@ -180,6 +191,8 @@ def search(
     sp.first_solution_strategy = FIRST_SOLUTIONS[first_solution]
     sp.local_search_metaheuristic = METAHEURISTICS[metaheuristic]
     sp.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    if options:
+        text_format.Merge(options, sp)
     if first_only:
         sp.solution_limit = 1
     elif solution_limit is not None:

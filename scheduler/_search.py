@@ -12,9 +12,13 @@ from dataclasses import dataclass
 
 from scheduler import _ortools as backend
 from scheduler._compile import Compiled
+from scheduler._decompose import improve
 from scheduler.problem import SolveParams, Travel
 
 log = logging.getLogger(__name__)
+
+#: seconds kept back from the time limit for scheduling and reporting after the search
+_MARGIN = 0.15
 
 Routes = list[list[int]]  # per vehicle of ``Compiled.vehicles``: node indices in order
 
@@ -27,6 +31,7 @@ class Outcome:
     cost: int
     starts_tried: int = 0
     reductions: int = 0
+    decomposed: int = 0
 
 
 def _served(routes: Routes) -> int:
@@ -46,8 +51,14 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     moved = params.weights.moved
 
     def run(vehicles: list[int], budget: float, **kw: object) -> tuple[Routes, int] | None:
-        model = backend.build(c, m, vehicles, moved)
-        res = backend.search(model, time_limit=max(budget, 0.05), **kw)  # type: ignore[arg-type]
+        model = backend.build(c, m, vehicles, moved, params.weights.duration)
+        left = deadline - time.monotonic() - _MARGIN
+        res = backend.search(
+            model,
+            time_limit=max(min(budget, left), 0.05),
+            options=params.backend_options,
+            **kw,  # type: ignore[arg-type]
+        )
         if res is None:
             return None
         full: Routes = [[] for _ in range(nv)]
@@ -67,7 +78,8 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
             if res is not None and (best is None or res[1] < best[1]):
                 best = res
         warm = best[0] if best else None
-    main_share = 0.4 if params.reduce_vehicles else 1.0
+    decompose = params.decompose and not c.links and not any(c.previous_routes)
+    main_share = params.main_share if params.reduce_vehicles or decompose else 1.0
     budget = (deadline - time.monotonic()) * main_share
     res = run(
         everyone,
@@ -83,11 +95,24 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         return Outcome(empty, 0, starts)
     outcome = Outcome(best[0], best[1], starts)
     if params.reduce_vehicles:
-        _reduce(c, outcome, deadline, run, params)
+        _reduce(c, outcome, deadline, run, params, polish=not decompose)
+    if decompose:
+        outcome.routes, outcome.decomposed = improve(
+            c,
+            m,
+            outcome.routes,
+            deadline - _MARGIN,
+            params.seed,
+            params.backend_options,
+            params.metaheuristic,
+            params.sub_seconds,
+        )
     return outcome
 
 
-def _reduce(c: Compiled, out: Outcome, deadline: float, run: object, params: SolveParams) -> None:
+def _reduce(
+    c: Compiled, out: Outcome, deadline: float, run: object, params: SolveParams, polish: bool
+) -> None:
     """Empty the smallest routes one at a time while every served request stays served."""
     assert callable(run)
     failures = 0
@@ -112,7 +137,7 @@ def _reduce(c: Compiled, out: Outcome, deadline: float, run: object, params: Sol
         if failures >= 2:
             break
     remaining = deadline - time.monotonic()
-    if remaining > 0.2:
+    if polish and remaining > 0.2:
         used = [v for v, r in enumerate(out.routes) if r]
         res = run(
             used,

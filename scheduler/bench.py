@@ -73,11 +73,17 @@ def params_for(inst: Instance, time_limit: float, seed: int = 0) -> SolveParams:
     return replace(base, first_solutions=("parallel_cheapest_insertion",))
 
 
-def solve_instance(inst: Instance, time_limit: float, seed: int = 0) -> BenchResult:
-    """Solve ``inst`` within ``time_limit`` seconds and schedule it in floats."""
+def solve_instance(
+    inst: Instance, time_limit: float, seed: int = 0, params: SolveParams | None = None
+) -> BenchResult:
+    """Solve ``inst`` within ``time_limit`` seconds and schedule it in floats.
+
+    ``params`` overrides the format's default search settings (for tuning runs).
+    """
     t0 = time.monotonic()
     problem = to_problem(inst)
-    solution = solve(problem, params_for(inst, time_limit, seed))
+    params = params or params_for(inst, time_limit, seed)
+    solution = solve(problem, replace(params, time_limit=time_limit - (time.monotonic() - t0)))
     routes = []
     for r in solution.routes:
         nodes = [int(v.request) if v.kind.value == "pickup" else v.location for v in r.visits]

@@ -139,6 +139,9 @@ class Weights:
     moved: int = 3_600
     #: multiplier of the arc cost (travel time or distance, see ``SolveParams.arc_cost``)
     travel: int = 1
+    #: cost per unit of route duration (waiting included); also makes OR-Tools schedule
+    #: each route exactly (LP) in its filters instead of a quick earliest-time check
+    duration: int = 0
 
 
 FirstSolution = Literal[
@@ -173,8 +176,16 @@ class SolveParams:
     metaheuristic: Metaheuristic = "guided_local_search"
     #: try to empty routes one by one after the main search (fewest vehicles first)
     reduce_vehicles: bool = False
+    #: re-optimise a few neighbouring routes at a time after the main search
+    decompose: bool = False
+    #: seconds per decomposition sub-problem
+    sub_seconds: float = 0.5
+    #: share of the time limit given to the whole-problem search when other phases follow
+    main_share: float = 0.4
     #: stop after this many improving solutions (a deterministic limit, for tests)
     solution_limit: int | None = None
+    #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning
+    backend_options: str = ""
 
 
 class UnservedReason(StrEnum):

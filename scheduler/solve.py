@@ -6,6 +6,7 @@ import itertools
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from scheduler._compile import compile_problem, horizon_of
 from scheduler._schedule import Gap, Point, earliest_schedule
@@ -38,7 +39,9 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     params = params or SolveParams()
     t0 = time.monotonic()
     compiled, reasons = compile_problem(problem, params)
-    outcome = optimise(compiled, problem.travel, params)
+    # The time limit covers pre-checks and model building too.
+    left = max(params.time_limit - (time.monotonic() - t0), 0.1)
+    outcome = optimise(compiled, problem.travel, replace(params, time_limit=left))
     by_id = {r.id: r for r in problem.requests}
     sequences: dict[str, list[Stop]] = {
         vid: list(stops) for vid, stops in problem.locks.frozen_routes.items()
@@ -67,6 +70,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             "seconds": time.monotonic() - t0,
             "starts_tried": outcome.starts_tried,
             "vehicle_reductions": outcome.reductions,
+            "sub_problems_improved": outcome.decomposed,
             "search_cost": outcome.cost,
         },
     )
