@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.booking._api_input import Param, parse_body, parse_id, parse_query
+from services.booking._api_shape import body_schema
 from services.booking.auth import API_KEY_HEADER, organisation_for_key
 from services.booking.errors import ApiError, Conflict, InvalidInput, error_response
 from shared.db import get_engine, session_scope
@@ -73,6 +74,8 @@ class Operation:
     handler: Handler
     noun: str
     body: type[BaseModel] | None = None
+    # For a PATCH: the model the row must still satisfy once the changes are merged in.
+    merged_with: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
     params: tuple[Param, ...] = ()
@@ -113,7 +116,7 @@ def _serve(operation: Operation, engine: Engine, request: Request, raw: bytes) -
                 organisation_id=organisation.id,
                 path_id=None if raw_id is None else parse_id(str(raw_id), operation.noun),
                 query=parse_query(operation.params, request.query_params),
-                body=None if operation.body is None else parse_body(raw, operation.body),
+                body=None if operation.body is None else _body(operation, operation.body, raw),
                 url=request.url,
             )
             return operation.handler(call)
@@ -122,6 +125,10 @@ def _serve(operation: Operation, engine: Engine, request: Request, raw: bytes) -
     except DataError as exc:
         # Input checks should stop these first; this keeps a missed case a 422, not a 500.
         raise InvalidInput.one("body", "a value does not fit the database; check lengths") from exc
+
+
+def _body(operation: Operation, model: type[BaseModel], raw: bytes) -> BaseModel:
+    return parse_body(raw, model, body_schema(model, operation.merged_with))
 
 
 # Constraint names (PostgreSQL) and column lists (SQLite) to the message a client can act on.

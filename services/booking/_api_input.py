@@ -9,12 +9,15 @@ set (ids, organisation, status, source, reference code).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
+from services.booking._api_shape import type_problems
 from services.booking.errors import FieldProblem, InvalidInput, NotFound
 from shared.errors import InvalidPhoneNumber
 
@@ -43,6 +46,35 @@ SERVER_FIELDS = frozenset(
         "updated_at",
     }
 )
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]{1,18}", value):
+        raise ValueError("should be a whole number")
+    return value
+
+
+def _true_false(value: Any) -> Any:
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("should be true or false")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("should be a date, YYYY-MM-DD")
+    return value
+
+
+# Query values in their one canonical spelling: pydantic alone would also take "1.0" for 1,
+# "yes" for true and "0" for 1970-01-01.
+TrueFalse = Annotated[bool, BeforeValidator(_true_false)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def whole_number(low: int, high: int) -> TypeAdapter[int]:
+    """A query parameter holding an integer from ``low`` to ``high``."""
+    return TypeAdapter(Annotated[int, BeforeValidator(_digits), Field(ge=low, le=high)])
 
 
 @dataclass(frozen=True)
@@ -86,8 +118,12 @@ def parse_id(raw: str, noun: str) -> int:
     raise NotFound(f"no {noun} {raw[:20]!r} in your organisation")
 
 
-def parse_body(raw: bytes, model: type[M]) -> M:
-    """Read a JSON object and validate it with ``model``, refusing fields it does not accept."""
+def parse_body(raw: bytes, model: type[M], schema: dict[str, Any]) -> M:
+    """Read a JSON object, check its JSON types against ``schema``, validate it with ``model``.
+
+    Fields the model does not accept are refused, not ignored, so a client that sends ``status``
+    or ``organisation_id`` learns at once that they are the server's to set.
+    """
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput.one("body", f"the body is larger than {MAX_BODY_BYTES} bytes")
     data = _load_json(raw)
@@ -99,6 +135,9 @@ def parse_body(raw: bytes, model: type[M]) -> M:
     if refused:
         raise InvalidInput(refused)
     _check_values(data)
+    problems = type_problems(data, schema)
+    if problems:
+        raise InvalidInput(problems)
     return validate(model, data)
 
 

@@ -40,7 +40,9 @@ def new_reference_code(session: Session, organisation_id: int) -> str:
     raise Conflict("could not find a free reference code; try again")
 
 
-def change_status(request: RideRequest, to: RequestStatus, reason: str) -> RequestStatusEvent:
+def change_status(
+    request: RideRequest, to: RequestStatus, reason: str, actor: str = API_ACTOR
+) -> RequestStatusEvent:
     """Move ``request`` to ``to`` and return the history row that records it."""
     assert request.id is not None
     now = utcnow()
@@ -48,30 +50,32 @@ def change_status(request: RideRequest, to: RequestStatus, reason: str) -> Reque
         request_id=request.id,
         from_status=request.status.value,
         to_status=to,
-        changed_by=API_ACTOR,
+        changed_by=actor,
         reason=reason,
         at=now,
     )
     request.status = to
     request.status_changed_at = now
-    request.status_changed_by = API_ACTOR
+    request.status_changed_by = actor
     request.status_reason = reason
     request.updated_at = now
     return event
 
 
-def cancel(session: Session, request: RideRequest, reason: str) -> None:
+def cancel(session: Session, request: RideRequest, reason: str, actor: str = API_ACTOR) -> None:
     """Cancel ``request`` and, for an outbound, its open return leg; ``Conflict`` if closed."""
     if request.status not in OPEN:
         raise Conflict(
             f"request {request.reference_code} is {request.status.value}; "
             "only requested, scheduled or confirmed requests can be cancelled"
         )
-    session.add(change_status(request, RequestStatus.CANCELLED, reason))
+    session.add(change_status(request, RequestStatus.CANCELLED, reason, actor))
     session.add(request)
     leg = return_leg(session, request)
     if leg is not None and leg.status in OPEN:
-        session.add(change_status(leg, RequestStatus.CANCELLED, f"outbound cancelled: {reason}"))
+        session.add(
+            change_status(leg, RequestStatus.CANCELLED, f"outbound cancelled: {reason}", actor)
+        )
         session.add(leg)
 
 
@@ -84,7 +88,7 @@ def return_leg(session: Session, outbound: RideRequest) -> RideRequest | None:
     ).first()
 
 
-def sync_return_leg(session: Session, outbound: RideRequest) -> None:
+def sync_return_leg(session: Session, outbound: RideRequest, actor: str = API_ACTOR) -> None:
     """Make the return leg match the outbound: created, moved, reopened or cancelled.
 
     The return leg goes from the appointment back to where the outbound started, leaving at the
@@ -95,7 +99,7 @@ def sync_return_leg(session: Session, outbound: RideRequest) -> None:
     wanted = outbound.kind == RequestKind.APPOINTMENT and outbound.return_pickup_at is not None
     if not wanted:
         if leg is not None and leg.status in OPEN:
-            session.add(change_status(leg, RequestStatus.CANCELLED, "return trip removed"))
+            session.add(change_status(leg, RequestStatus.CANCELLED, "return trip removed", actor))
             session.add(leg)
         return
     if leg is None:
@@ -107,19 +111,21 @@ def sync_return_leg(session: Session, outbound: RideRequest) -> None:
             outbound_request_id=outbound.id,
             source=outbound.source,
             reference_code=new_reference_code(session, outbound.organisation_id),
-            status_changed_by=API_ACTOR,
+            status_changed_by=actor,
             status_reason="return leg booked",
         )
         _follow(leg, outbound)
-        record_creation(session, leg)
+        record_creation(session, leg, actor)
         return
     if leg.status == RequestStatus.CANCELLED:
-        session.add(change_status(leg, RequestStatus.REQUESTED, "return trip asked for again"))
+        session.add(
+            change_status(leg, RequestStatus.REQUESTED, "return trip asked for again", actor)
+        )
     _follow(leg, outbound)
     session.add(leg)
 
 
-def record_creation(session: Session, request: RideRequest) -> None:
+def record_creation(session: Session, request: RideRequest, actor: str = API_ACTOR) -> None:
     """Store a new request with the first row of its status history."""
     session.add(request)
     session.flush()
@@ -128,7 +134,7 @@ def record_creation(session: Session, request: RideRequest) -> None:
         RequestStatusEvent(
             request_id=request.id,
             to_status=request.status,
-            changed_by=API_ACTOR,
+            changed_by=actor,
             reason=request.status_reason,
             at=request.status_changed_at,
         )

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import SQLModel, col, func, select
 
 from services.booking._api_http import Call, Handler, Operation, Reply
-from services.booking._api_input import Param
+from services.booking._api_input import Param, TrueFalse
 from services.booking._api_rows import PAGING, page, patch, public_json, scoped
 from services.booking.errors import Conflict, InvalidInput
 from shared.errors import InvalidPhoneNumber
@@ -80,7 +80,7 @@ RIDERS = Resource(
     RiderPublic,
     (
         _phone(Rider.phone),
-        _equals("active", Rider.active, bool, "Only active (true) or deactivated (false) riders."),
+        _equals("active", Rider.active, TrueFalse, "Only active (true) or deactivated (false)."),
         _equals("review_state", Rider.review_state, ReviewState, "Only riders in this state."),
     ),
 )
@@ -94,7 +94,7 @@ DRIVERS = Resource(
     DriverPublic,
     (
         _phone(Driver.phone),
-        _equals("active", Driver.active, bool, "Only active (true) or deactivated (false)."),
+        _equals("active", Driver.active, TrueFalse, "Only active (true) or deactivated (false)."),
     ),
 )
 PLACES = Resource(
@@ -215,7 +215,8 @@ def operations(resource: Resource) -> list[Operation]:
         ),
         Operation(
             "PATCH", item, f"update_{noun}", f"Change some of a {noun}'s fields",
-            handler=_update(resource), body=resource.update, response=public,
+            handler=_update(resource), body=resource.update, merged_with=resource.create,
+            response=public,
             errors=(404, 409, 422), **common,
         ),
     ]  # fmt: skip

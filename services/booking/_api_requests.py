@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field, TypeAdapter
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from services.booking._api_http import Call, Operation, Reply
-from services.booking._api_input import MAX_ID, Param, check_reference
+from services.booking._api_input import (
+    MAX_ID,
+    IsoDate,
+    Param,
+    check_reference,
+    whole_number,
+)
 from services.booking._api_legs import (
     API_ACTOR,
     OPEN,
@@ -155,13 +160,12 @@ def _param(name: str, kind: Any, description: str) -> Param:
     return Param(name, TypeAdapter(kind), description)
 
 
-_ID = Annotated[int, Field(ge=1, le=MAX_ID)]
 FILTERS = (
-    _param("service_date", date, "Only requests on this day (YYYY-MM-DD)."),
+    _param("service_date", IsoDate, "Only requests on this day (YYYY-MM-DD)."),
     _param("status", RequestStatus, "Only requests in this status."),
-    _param("rider_id", _ID, "Only this rider's requests."),
+    Param("rider_id", whole_number(1, MAX_ID), "Only this rider's requests."),
     _param("kind", RequestKind, "Only requests of this kind."),
-    _param("outbound_request_id", _ID, "The return leg of this outbound request."),
+    Param("outbound_request_id", whole_number(1, MAX_ID), "The return leg of this outbound."),
 )
 
 
@@ -187,7 +191,8 @@ def request_operations() -> list[Operation]:
         ),
         Operation(
             "PATCH", item, "update_ride_request", "Change an open request (not a return leg)",
-            handler=_update, body=RideRequestUpdate, response=RideRequestPublic,
+            handler=_update, body=RideRequestUpdate, merged_with=RideRequestCreate,
+            response=RideRequestPublic,
             errors=(404, 409, 422), **common,
         ),
         Operation(

@@ -6,14 +6,13 @@ indistinguishable from a row that does not exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import Field, TypeAdapter
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, SQLModel, select
 
 from services.booking._api_http import Call, Page, next_url
-from services.booking._api_input import Param, validate
+from services.booking._api_input import Param, validate, whole_number
 from services.booking.errors import InvalidInput, NotFound
 
 T = TypeVar("T", bound=SQLModel)
@@ -22,13 +21,13 @@ DEFAULT_LIMIT = 50
 PAGING = (
     Param(
         "limit",
-        TypeAdapter(Annotated[int, Field(ge=1, le=200)]),
+        whole_number(1, 200),
         "Rows per page (1 to 200).",
         DEFAULT_LIMIT,
     ),
     Param(
         "offset",
-        TypeAdapter(Annotated[int, Field(ge=0, le=10**9)]),
+        whole_number(0, 10**9),
         "Rows to skip; follow the page's `next` URL rather than computing it.",
         0,
     ),

@@ -7,19 +7,22 @@ sees only that organisation's rows. The OpenAPI document is built from the same 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from services.booking._api_http import Operation, default_engine, endpoint
 from services.booking._api_network import network_operations
 from services.booking._api_requests import request_operations
 from services.booking.openapi import API_ROOT, build_document
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def api_operations() -> list[Operation]:
@@ -46,12 +49,25 @@ def api_routes(engine: Engine | None = None) -> list[BaseRoute]:
         return engine
 
     source = default_engine if engine is None else injected
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for op in api_operations():
+        by_path.setdefault(op.path, {})[op.method] = endpoint(op, source)
     routes: list[BaseRoute] = [Route("/openapi.json", openapi_json, methods=["GET"])]
+    # One route per path, so a 405's Allow header lists every method the path supports.
     routes.extend(
-        Route(op.path, endpoint(op, source), methods=[op.method], name=op.name)
-        for op in api_operations()
+        Route(path, _by_method(endpoints), methods=list(endpoints))
+        for path, endpoints in by_path.items()
     )
     return routes
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request) -> Response:
+        # HEAD is answered as GET (Starlette adds HEAD to every GET route; the body is dropped).
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return dispatch
 
 
 def create_api_app(engine: Engine | None = None) -> Starlette:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode
 
 from services.booking._api_http import Operation
 from services.booking._api_input import MAX_ID
+from services.booking._api_shape import REF, body_schema
 from services.booking.auth import API_KEY_HEADER
 
 API_ROOT = "/api/v1"
-REF = "#/components/schemas/{model}"
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
@@ -56,18 +55,19 @@ class _Components:
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
 
-    def ref(self, model: type[BaseModel], *, body: bool) -> dict[str, str]:
-        mode: JsonSchemaMode = "validation" if body else "serialization"
-        schema = model.model_json_schema(ref_template=REF, mode=mode)
+    def add(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
+        schema = dict(schema)  # the body schemas are cached and shared: never change them
         self.schemas.update(schema.pop("$defs", {}))
-        if body:
-            # Unknown and server-set fields are refused with a 422, so say so.
-            schema["additionalProperties"] = False
-        self.schemas[model.__name__] = schema
-        return {"$ref": REF.format(model=model.__name__)}
+        self.schemas[name] = schema
+        return {"$ref": REF.format(model=name)}
+
+    def body(self, op: Operation, model: type[BaseModel]) -> dict[str, str]:
+        # The very schema the endpoint checks bodies against (see ``_api_shape``).
+        return self.add(model.__name__, body_schema(model, op.merged_with))
 
     def item(self, model: type[BaseModel]) -> dict[str, str]:
-        return self.ref(model, body=False)
+        schema = model.model_json_schema(ref_template=REF, mode="serialization")
+        return self.add(model.__name__, schema)
 
     def page(self, model: type[BaseModel]) -> dict[str, str]:
         name = f"{model.__name__}Page"
@@ -75,7 +75,7 @@ class _Components:
             "type": "object",
             "required": ["items", "total", "limit", "offset", "next"],
             "properties": {
-                "items": {"type": "array", "items": self.ref(model, body=False)},
+                "items": {"type": "array", "items": self.item(model)},
                 "total": {"type": "integer", "minimum": 0},
                 "limit": {"type": "integer"},
                 "offset": {"type": "integer"},
@@ -131,7 +131,7 @@ def _operation(op: Operation, components: _Components) -> dict[str, Any]:
     if op.body is not None:
         document["requestBody"] = {
             "required": True,
-            "content": _json(components.ref(op.body, body=True)),
+            "content": _json(components.body(op, op.body)),
         }
     return document
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
 from starlette.testclient import TestClient
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 from services.booking.api import create_api_app
 from services.booking.auth import rotate_key
 from shared.models import Organisation
+from shared.queue import build_broker, use_broker
 
 API = "/api/v1"
 
@@ -60,6 +62,17 @@ def _tenant(engine: Engine, app: Any, slug: str) -> Tenant:
         assert organisation.id is not None
     client = TestClient(app, headers={"X-API-Key": key}, raise_server_exceptions=True)
     return Tenant(organisation.id, key, client)
+
+
+@pytest.fixture(autouse=True)
+def scheduler_queue() -> Iterator[StubBroker]:
+    """An in-process broker with the scheduler's queue, so queued re-plans can be seen."""
+    broker = build_broker(None)
+    assert isinstance(broker, StubBroker)
+    broker.declare_queue("scheduler")
+    use_broker(broker)
+    yield broker
+    broker.flush_all()
 
 
 def count(engine: Engine, table: type[SQLModel]) -> int:

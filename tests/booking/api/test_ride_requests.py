@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import dramatiq
@@ -12,7 +11,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from shared.models import ReplanTicket, RequestStatusEvent, RideRequest
-from shared.queue import build_broker, use_broker
 from shared.sample import REFERENCE_ALPHABET
 from tests.booking.api import bodies
 from tests.booking.api.conftest import Tenant
@@ -195,17 +193,6 @@ def test_a_deactivated_rider_cannot_book(ours: Tenant, booked: dict[str, int]) -
     response = ours.post("/ride-requests", bodies.grocery(booked["rider"], booked["store"]))
     assert response.status_code == 422
     assert "deactivated" in response.json()["error"]["message"]
-
-
-@pytest.fixture
-def scheduler_queue() -> Iterator[StubBroker]:
-    """An in-process broker with the scheduler's queue, so the re-plan job can be seen."""
-    broker = build_broker(None)
-    assert isinstance(broker, StubBroker)
-    broker.declare_queue("scheduler")
-    use_broker(broker)
-    yield broker
-    broker.flush_all()
 
 
 def test_the_replan_job_is_enqueued_after_commit_with_the_tickets_token(
