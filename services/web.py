@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 
 from notifier.status import status_route
 from services.booking.api import api_routes
+from services.booking.webhook import inbound_route
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 
@@ -42,6 +43,7 @@ def create_app() -> Starlette:
         routes=[
             Route("/healthz", healthz),
             status_route(),
+            inbound_route(),
             Mount("/api/v1", routes=api_routes()),
         ],
         lifespan=lifespan,

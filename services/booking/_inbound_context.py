@@ -1,0 +1,147 @@
+"""What the conversation engine may know about a number, read from the database.
+
+The rider is the organisation's rider with the sender's phone number, including one still
+waiting for a dispatcher's review (so a newly signed-up rider can see and cancel the rides they
+booked), but not a rejected or deactivated one. Upcoming rides are the rider's open outbound
+requests from today on; return legs are not listed separately, since cancelling the outbound
+cancels its return leg too.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from services.booking._api_legs import OPEN
+from services.booking._model import NEEDS, ConversationContext, RiderInfo, UpcomingRide
+from services.booking.keywords import Language
+from services.booking.places import PlaceEntry
+from shared.models import (
+    ConsentState,
+    Conversation,
+    Organisation,
+    Place,
+    PlaceKind,
+    ReviewState,
+    Rider,
+    RideRequest,
+)
+from shared.models import Language as StoredLanguage
+
+# The engine reads place kinds as words ("clinic", "legal") to guess the kind of ride.
+_PLACE_KIND_WORD = {
+    PlaceKind.LEGAL_AID: "legal",
+    PlaceKind.COMMUNITY_CENTRE: "settlement",
+}
+
+
+@dataclass
+class Parties:
+    """The rows one inbound text concerns, loaded once and changed in place."""
+
+    organisation: Organisation
+    phone: str
+    conversation: Conversation
+    rider: Rider | None
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation's id (always set: the organisation is a stored row)."""
+        assert self.organisation.id is not None
+        return self.organisation.id
+
+
+def engine_language(stored: StoredLanguage | str | None) -> Language:
+    """The engine speaks English and Traditional Chinese; Simplified readers get Traditional."""
+    return "en" if stored in (StoredLanguage.EN, "en") else "zh-Hant"
+
+
+def find_rider(session: Session, organisation_id: int, phone: str) -> Rider | None:
+    """The organisation's rider with this phone number, if any."""
+    return session.exec(
+        select(Rider).where(Rider.organisation_id == organisation_id, Rider.phone == phone)
+    ).first()
+
+
+def rider_is_usable(rider: Rider | None) -> bool:
+    """True for an active rider who was not turned down by a dispatcher."""
+    return rider is not None and rider.active and rider.review_state != ReviewState.REJECTED
+
+
+def place_entries(session: Session, organisation_id: int) -> tuple[PlaceEntry, ...]:
+    """The organisation's places as the engine's catalogue (ids are the rows' ids as text)."""
+    places = session.exec(
+        select(Place).where(Place.organisation_id == organisation_id).order_by(col(Place.id))
+    ).all()
+    return tuple(
+        PlaceEntry(
+            id=str(place.id),
+            kind=_PLACE_KIND_WORD.get(place.kind, place.kind.value),
+            name_en=place.name,
+            name_zh=place.name_zh or "",
+            aliases=tuple(place.aliases or ()),
+        )
+        for place in places
+    )
+
+
+def _upcoming(
+    session: Session, rider: Rider, catalogue: tuple[PlaceEntry, ...], now: datetime, zone: ZoneInfo
+) -> tuple[UpcomingRide, ...]:
+    today = now.astimezone(zone).date()
+    rows = session.exec(
+        select(RideRequest)
+        .where(
+            RideRequest.rider_id == rider.id,
+            col(RideRequest.outbound_request_id).is_(None),
+            col(RideRequest.status).in_(OPEN),
+            RideRequest.service_date >= today,
+        )
+        .order_by(col(RideRequest.service_date), col(RideRequest.id))
+    ).all()
+    names = {entry.id: entry for entry in catalogue}
+    rides = []
+    for row in rows:
+        at = row.arrive_by or row.earliest_departure
+        if at is None:
+            at = datetime.combine(row.service_date, time(0), tzinfo=zone).astimezone(UTC)
+        place = names.get(str(row.to_place_id)) or names.get(str(row.from_place_id))
+        name_en = place.name_en if place is not None else ""
+        name_zh = place.name_zh if place is not None else ""
+        rides.append(UpcomingRide(row.reference_code, at, name_en, name_zh))
+    return tuple(rides)
+
+
+def build_context(
+    session: Session, parties: Parties, now: datetime, rng: random.Random
+) -> ConversationContext:
+    """The engine's context for this number: rider, rides, places, opt-out, zone, programme."""
+    org = parties.organisation
+    zone = ZoneInfo(org.time_zone)
+    catalogue = place_entries(session, parties.organisation_id)
+    rider_info = None
+    rider = parties.rider
+    if rider is not None and rider_is_usable(rider):
+        rider_info = RiderInfo(
+            name=rider.name,
+            language=engine_language(rider.preferred_language),
+            upcoming=_upcoming(session, rider, catalogue, now, zone),
+            needs=tuple(need for need in NEEDS if getattr(rider, need)),
+        )
+    opted_out = parties.conversation.opted_out or (
+        rider is not None and rider.consent_state == ConsentState.OPTED_OUT
+    )
+    return ConversationContext(
+        now=now,
+        programme_name=org.name,
+        help_contact=org.help_contact,
+        places=catalogue,
+        rider=rider_info,
+        opted_out=opted_out,
+        time_zone=org.time_zone,
+        rng=rng,
+    )

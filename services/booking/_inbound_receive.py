@@ -1,0 +1,230 @@
+"""One inbound text, start to finish, in one database transaction.
+
+1. Store the ``InboundMessage`` first. Its unique ``provider_message_id`` decides retries: a
+   second delivery of the same MessageSid (even a concurrent one, which waits on the first's
+   lock) fails the insert, is rolled back and gets the reply stored with the first.
+2. Apply the per-number rate limit (texts counted in the database).
+3. Lock the number's ``Conversation`` row so texts from one number are handled one at a time.
+4. Build the engine's context from the database, call ``handle`` and carry out its actions in
+   a savepoint. A reference code another request already holds fails the savepoint on the
+   unique constraint; the engine is then asked again with a fresh random generator.
+5. Store the new state and the reply, commit; re-plans are enqueued after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from services.booking._inbound_actions import apply_actions, flag
+from services.booking._inbound_context import Parties, build_context, engine_language, find_rider
+from services.booking._inbound_limits import RateLimit, Verdict
+from services.booking._model import ConversationState, InboundText, Turn
+from services.booking._text import has_cjk
+from services.booking.conversation import handle
+from services.booking.keywords import Command, Language, match_command
+from services.booking.replies import render
+from shared.models import (
+    ConsentState,
+    Conversation,
+    InboundMessage,
+    InboundState,
+    Organisation,
+    Rider,
+)
+from shared.outbox import queue_replan
+from shared.phones import mask
+
+log = logging.getLogger(__name__)
+
+_BODY_LIMIT = 1600
+_BOOKING_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """The parts of Twilio's webhook the conversation needs."""
+
+    sid: str
+    from_number: str
+    to_number: str
+    body: str
+    num_media: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The reply to send (None: stay silent) and whether it was a retried MessageSid."""
+
+    reply: str | None
+    replayed: bool = False
+
+
+def receive(
+    engine: Engine,
+    sms: InboundSms,
+    *,
+    now: datetime,
+    limit: RateLimit,
+    rng: Callable[[], random.Random],
+) -> Outcome | None:
+    """Store and answer one text; None when no organisation uses the ``To`` number."""
+    with Session(engine, expire_on_commit=False) as session:
+        org = session.exec(
+            select(Organisation).where(Organisation.sms_number == sms.to_number)
+        ).first()
+        if org is None or org.id is None:
+            return None
+        inbound = InboundMessage(
+            organisation_id=org.id,
+            provider_message_id=sms.sid,
+            from_number=sms.from_number,
+            to_number=sms.to_number,
+            body=sms.body[:_BODY_LIMIT],
+            num_media=sms.num_media,
+            received_at=now,
+        )
+        session.add(inbound)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            return _replay(session, sms.sid)
+        reply = _answer(session, org, inbound, sms, now, limit, rng)
+        inbound.reply_body = None if reply is None else reply[:_BODY_LIMIT]
+        session.add(inbound)
+        session.commit()
+        return Outcome(reply)
+
+
+def _replay(session: Session, sid: str) -> Outcome:
+    stored = session.exec(
+        select(InboundMessage).where(InboundMessage.provider_message_id == sid)
+    ).one()
+    log.info("retried webhook for %s answered from the stored reply", sid)
+    return Outcome(stored.reply_body, replayed=True)
+
+
+def _answer(
+    session: Session,
+    org: Organisation,
+    inbound: InboundMessage,
+    sms: InboundSms,
+    now: datetime,
+    limit: RateLimit,
+    rng: Callable[[], random.Random],
+) -> str | None:
+    assert org.id is not None
+    phone = sms.from_number
+    rider = find_rider(session, org.id, phone)
+    verdict = limit.verdict(limit.count(session, org.id, phone, now))
+    if verdict != Verdict.HANDLE and not _is_consent_keyword(sms.body):
+        log.info("SMS from %s rate-limited (%s)", mask(phone), verdict.value)
+        return _limited_reply(session, org.id, sms, rider, verdict, limit)
+    conversation = _lock_conversation(session, org.id, phone, now)
+    parties = Parties(org, phone, conversation, rider)
+    stored = ConversationState.from_dict(conversation.state) if conversation.state else None
+    turn = _run(session, parties, stored, sms, now, rng)
+    conversation.state = turn.state.to_dict()
+    conversation.updated_at = now
+    session.add(conversation)
+    inbound.processing_state = InboundState.PROCESSED
+    return turn.reply
+
+
+def _run(
+    session: Session,
+    parties: Parties,
+    stored: ConversationState | None,
+    sms: InboundSms,
+    now: datetime,
+    rng: Callable[[], random.Random],
+) -> Turn:
+    """Handle the text and carry out its actions, retrying on a reference code collision."""
+    text = InboundText(sms.body, sms.num_media)
+    ctx = build_context(session, parties, now, rng())
+    rider_before = parties.rider
+    for attempt in range(_BOOKING_ATTEMPTS):
+        if attempt:
+            ctx = replace(ctx, rng=random.SystemRandom())
+        turn = handle(stored, text, ctx)
+        try:
+            with session.begin_nested():
+                dates = apply_actions(session, parties, turn.actions, now)
+        except IntegrityError as exc:
+            parties.rider = rider_before
+            log.warning("SMS actions hit a constraint (attempt %d): %s", attempt + 1, exc.orig)
+            continue
+        for day in sorted(dates):
+            queue_replan(session, parties.organisation_id, day)
+        return turn
+    # Keep the stored state so the rider can simply try again; a person takes a look meanwhile.
+    flag(session, parties, "the SMS booking could not be stored", now)
+    state = stored or ConversationState()
+    return Turn(state, render("error", turn.language), turn.language)
+
+
+def _lock_conversation(
+    session: Session, organisation_id: int, phone: str, now: datetime
+) -> Conversation:
+    """The number's conversation row, created if new and locked until the commit."""
+    statement = (
+        select(Conversation)
+        .where(Conversation.organisation_id == organisation_id, Conversation.phone == phone)
+        .with_for_update()
+    )
+    row = session.exec(statement).first()
+    if row is not None:
+        return row
+    row = Conversation(organisation_id=organisation_id, phone=phone, state={}, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another text from the same new number created it a moment ago: wait for its lock.
+        return session.exec(statement).one()
+    return row
+
+
+def _limited_reply(
+    session: Session,
+    org_id: int,
+    sms: InboundSms,
+    rider: Rider | None,
+    verdict: Verdict,
+    limit: RateLimit,
+) -> str | None:
+    """The one polite answer to a number over its limit; never to a number that opted out."""
+    conversation = session.exec(
+        select(Conversation).where(
+            Conversation.organisation_id == org_id, Conversation.phone == sms.from_number
+        )
+    ).first()
+    opted_out = (conversation is not None and conversation.opted_out) or (
+        rider is not None and rider.consent_state == ConsentState.OPTED_OUT
+    )
+    if verdict == Verdict.SILENT or opted_out:
+        return None
+    language: Language = "en"
+    said_zh = conversation is not None and conversation.state.get("language") == "zh-Hant"
+    if has_cjk(sms.body) or said_zh:
+        language = "zh-Hant"
+    elif conversation is None and rider is not None:
+        language = engine_language(rider.preferred_language)
+    return limit.text(language)
+
+
+def _is_consent_keyword(body: str) -> bool:
+    # Either reading (opted out or not) of a carrier keyword lets it through the limit.
+    for opted_out in (False, True):
+        command = match_command(body, opted_out=opted_out)
+        if command is not None and command.command in (Command.OPT_OUT, Command.OPT_IN):
+            return True
+    return False
