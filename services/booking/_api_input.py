@@ -9,6 +9,7 @@ set (ids, organisation, status, source, reference code).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -189,6 +190,9 @@ def _check_values(data: Any) -> None:
         path, value = pending.pop()
         if isinstance(value, str):
             _clean_text(value, path)
+        elif isinstance(value, float) and not math.isfinite(value):
+            # 1e400 parses to infinity, which no JSON response (or PostgreSQL JSON) can hold.
+            raise InvalidInput.one(path, "the number is too large; send a finite number")
         elif isinstance(value, dict):
             for key, item in value.items():
                 _clean_text(key, path)

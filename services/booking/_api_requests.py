@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from pydantic import Field, TypeAdapter
@@ -68,7 +69,19 @@ def _owned_place(session: Session, organisation_id: int, place_id: int | None, f
         raise InvalidInput.one(f"body.{field}", f"no place {place_id} in your organisation")
 
 
+def _check_times(request: RideRequest) -> None:
+    for name in ("arrive_by", "earliest_departure", "back_by", "return_pickup_at"):
+        value = getattr(request, name)
+        try:
+            if value is not None:
+                value.astimezone(UTC)
+        except OverflowError as exc:
+            # Times are stored in UTC; year 9999 at -05:00 has no UTC equivalent.
+            raise InvalidInput.one(f"body.{name}", "is out of range; use a real date") from exc
+
+
 def _check_return(request: RideRequest) -> None:
+    _check_times(request)
     back, arrive = request.return_pickup_at, request.arrive_by
     if back is not None and arrive is not None and back <= arrive:
         raise InvalidInput.one("body.return_pickup_at", "must be after arrive_by")
