@@ -7,6 +7,7 @@ Signatures are computed with twilio's own ``RequestValidator`` against ``PUBLIC_
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx2
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -25,9 +26,13 @@ from twilio.request_validator import RequestValidator
 
 from services.booking._inbound_limits import RateLimit
 from services.booking.webhook import PATH, inbound_route
+from shared.db import make_engine
 from shared.models import (
+    AuditEvent,
+    ConsentEvent,
     ConsentState,
     Conversation,
+    InboundMessage,
     Language,
     Organisation,
     Place,
@@ -233,10 +238,21 @@ def opt_out_stranger(world: World, phone: str) -> None:
         session.commit()
 
 
-def count(engine: Engine, table: type[SQLModel], *where: Any) -> int:
-    """How many rows of ``table`` match ``where``."""
+def count(world: World, table: Any, *where: Any) -> int:
+    """How many of the organisation's rows of ``table`` match ``where``."""
+    with Session(world.engine) as session:
+        statement = select(func.count()).select_from(table)
+        statement = statement.where(table.organisation_id == world.organisation_id, *where)
+        return session.exec(statement).one()
+
+
+def totals(engine: Engine) -> dict[str, int]:
+    """Rows in the tables a webhook writes to, over every organisation."""
     with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(table).where(*where)).one()
+        return {
+            table.__name__: session.exec(select(func.count()).select_from(table)).one()
+            for table in (InboundMessage, Conversation, AuditEvent, ConsentEvent, RideRequest)
+        }
 
 
 AppFactory = Callable[..., TestClient]
@@ -259,7 +275,7 @@ def client_for(
 
 
 @pytest.fixture
-def make_client(engine: Engine) -> Iterator[AppFactory]:
+def make_client(world: World) -> Iterator[AppFactory]:
     """Build a client on the webhook with a given clock, rate limit and code generator."""
     clients: list[TestClient] = []
 
@@ -268,7 +284,7 @@ def make_client(engine: Engine) -> Iterator[AppFactory]:
         rate_limit: RateLimit | None = None,
         **options: Any,
     ) -> TestClient:
-        client = client_for(engine, clock, rate_limit, **options)
+        client = client_for(world.engine, clock, rate_limit, **options)
         clients.append(client)
         return client
 
@@ -277,10 +293,44 @@ def make_client(engine: Engine) -> Iterator[AppFactory]:
         client.close()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def shared_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One migrated database per back-end for a whole test module, emptied at its end.
+
+    Emptying PostgreSQL after every test costs more than the test; instead each test gets an
+    organisation (and SMS number) of its own, which is just as clean a slate. Tests here must
+    not also use the function-scoped ``engine`` fixture, whose teardown empties the database.
+    """
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("webhook") / "rides.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        built = make_engine(f"sqlite:///{path}")
+        yield built
+        built.dispose()
+        return
+    built = make_engine(request.getfixturevalue("postgres_database"))
+    yield built
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with built.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    built.dispose()
+
+
+_organisations = itertools.count(1)
+
+
+def new_world(engine: Engine, time_zone: str = "America/Toronto") -> World:
+    """An organisation of its own, with the scenario places, on ``engine``."""
+    index = next(_organisations)
+    return seed_world(engine, time_zone, number=f"+1416557{index:04d}", slug=f"org-{index}")
+
+
 @pytest.fixture
-def world(engine: Engine) -> World:
-    """The scenario organisation, in Toronto."""
-    return seed_world(engine)
+def world(shared_engine: Engine) -> World:
+    """A fresh organisation in Toronto with the scenario places."""
+    return new_world(shared_engine)
 
 
 def local_time(at: datetime | None, zone: str) -> time | None:

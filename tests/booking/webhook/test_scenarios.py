@@ -7,24 +7,20 @@ fragments (or be empty for silence) and the database must show exactly the expec
 ride requests booked or cancelled, riders registered for review, consent changes, languages,
 dispatcher flags.
 
-The scenarios share one database per back-end (emptying PostgreSQL after each test costs more
-than the test): each gets its own organisation and SMS number, which is just as clean a slate.
+Each scenario gets an organisation of its own (see ``shared_engine``): a clean slate.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from services.booking._model import NEEDS
-from shared.db import make_engine
 from shared.models import (
     AuditEvent,
     ConsentEvent,
@@ -46,9 +42,9 @@ from tests.booking.webhook.conftest import (
     World,
     client_for,
     local_time,
+    new_world,
     opt_out_stranger,
     seed_rider,
-    seed_world,
 )
 
 
@@ -241,48 +237,22 @@ def _check_step_rows(
     return code
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def shared_engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """One migrated database per back-end for the whole module, emptied at the end."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("scenarios") / "rides.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        built = make_engine(f"sqlite:///{path}")
-        yield built
-        built.dispose()
-        return
-    built = make_engine(request.getfixturevalue("postgres_database"))
-    yield built
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with built.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    built.dispose()
-
-
-def _start(index: int, scenario: Scenario, engine: Engine) -> tuple[World, Phone, Clock]:
-    number = f"+1416556{index:04d}"
-    world = seed_world(engine, scenario.time_zone, number=number, slug=f"scenario-{index}")
+def _start(scenario: Scenario, engine: Engine) -> tuple[World, Phone, Clock]:
+    world = new_world(engine, scenario.time_zone)
     phone = scenario_phone(scenario)
     if scenario.rider is not None:
         seed_rider(world, scenario.rider, opted_out=scenario.opted_out)
     elif scenario.opted_out:
         opt_out_stranger(world, phone)
     clock = Clock(scenario.start)
-    return world, Phone(client_for(engine, clock), phone, to=number), clock
+    return world, Phone(client_for(engine, clock), phone, to=world.number), clock
 
 
-@pytest.mark.parametrize(
-    ("index", "scenario"),
-    list(enumerate(SCENARIOS)),
-    ids=[f"{i:02d}" for i in range(len(SCENARIOS))],
-)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[f"{i:02d}" for i in range(len(SCENARIOS))])
 def test_a_scripted_conversation_gives_the_same_replies_and_rows_through_the_webhook(
-    index: int, scenario: Scenario, shared_engine: Engine
+    scenario: Scenario, shared_engine: Engine
 ) -> None:
-    engine = shared_engine
-    world, phone, clock = _start(index, scenario, engine)
+    world, phone, clock = _start(scenario, shared_engine)
     with phone.client:
         _play(world, phone, clock, scenario)
 
