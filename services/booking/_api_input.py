@@ -93,9 +93,17 @@ class Param:
 
 
 def parse_query(params: tuple[Param, ...], query: Mapping[str, str]) -> dict[str, Any]:
-    """Validate the query string against ``params``; unknown parameters are ignored."""
+    """Validate the query string against ``params``; unknown parameters are refused.
+
+    A misspelt filter (``?servce_date=``) would otherwise silently list everything.
+    """
     values: dict[str, Any] = {}
-    problems: list[FieldProblem] = []
+    known = {param.name for param in params}
+    problems = [
+        FieldProblem(f"query.{name[:40]}", "not a parameter of this operation")
+        for name in query
+        if name not in known
+    ]
     for param in params:
         raw = query.get(param.name)
         if raw is None:

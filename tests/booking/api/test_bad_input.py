@@ -190,3 +190,8 @@ def test_an_unsupported_method_lists_the_allowed_ones(ours: Tenant) -> None:
     response = ours.client.put(f"{API}/riders/1", json={})
     assert response.status_code == 405
     assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PATCH"}
+
+
+def test_an_unknown_query_parameter_is_refused_rather_than_ignored(ours: Tenant) -> None:
+    problems = _problems(ours.get("/ride-requests", servce_date="2026-12-03"))
+    assert problems == {"query.servce_date": "not a parameter of this operation"}
