@@ -64,6 +64,8 @@ def send_message(message_id: int) -> None:
         enqueue(SEND_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 0.01))
     elif attempt.outcome == "retry":
         raise TransientSendError(f"message {message_id}: {attempt.detail}; will retry")
+    elif attempt.outcome == "sent":
+        log.debug("message %d sent", message_id)
     elif attempt.outcome != "skipped":
         log.info("message %d: %s", message_id, attempt.outcome)
 

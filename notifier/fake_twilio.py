@@ -512,11 +512,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
     parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
     parser.add_argument("--callback-interval", type=float, default=0.5)
+    parser.add_argument("--quiet", action="store_true", help="Log warnings only.")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO)
     fake = FakeTwilio(args.account_sid, args.auth_token, args.callback_interval)
     try:
-        uvicorn.run(fake.app, host=args.host, port=args.port, lifespan="off", ws="none")
+        uvicorn.run(
+            fake.app,
+            host=args.host,
+            port=args.port,
+            lifespan="off",
+            ws="none",
+            access_log=not args.quiet,
+            log_level="warning" if args.quiet else "info",
+        )
     finally:
         fake.close()
 

@@ -118,6 +118,9 @@ class TwilioSender:
         """``api_base`` replaces https://api.twilio.com (a local fake); None means Twilio."""
         self._http = RebasingHttpClient(api_base, timeout_seconds)
         self._client = Client(account_sid, auth_token, http_client=self._http)
+        # ``Client.messages`` imports its domain lazily on every access; under many worker
+        # threads that import lock was a fifth of the send time, so resolve it once.
+        self._messages = self._client.messages
 
     def send(self, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
         """Create the message at Twilio; map failures to transient or permanent errors."""
@@ -125,7 +128,7 @@ class TwilioSender:
         if status_callback is not None:
             extra["status_callback"] = status_callback
         try:
-            message = self._client.messages.create(to=to, from_=from_, body=body, **extra)
+            message = self._messages.create(to=to, from_=from_, body=body, **extra)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _map_twilio_error(exc, to) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -134,14 +137,14 @@ class TwilioSender:
             raise TransientSendError(f"could not reach Twilio: {exc}") from exc
         except requests.exceptions.ChunkedEncodingError as exc:
             raise TransientSendError(f"Twilio's answer was cut off: {exc}") from exc
-        logger.info("Twilio accepted %s to %s (%s)", message.sid, mask(to), message.status)
+        logger.debug("Twilio accepted %s to %s (%s)", message.sid, mask(to), message.status)
         return SendResult(provider_id=str(message.sid), status=str(message.status))
 
     def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
         """Look the text up in Twilio's message list (by recipient, sender, day and body)."""
         try:
             # Twilio filters by day; the body and creation time narrow it to this text.
-            listed = self._client.messages.list(
+            listed = self._messages.list(
                 to=to, from_=from_, date_sent_after=since.date(), limit=200
             )
         except (TwilioRestException, TwilioServiceException) as exc:

@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -88,6 +89,19 @@ def _move(session: Session, message: Message, status: str, error_code: int | Non
     return True
 
 
+def has_early_callbacks(session: Session, provider_id: str) -> bool:
+    """True when callbacks for ``provider_id`` arrived before the send stored it."""
+    return (
+        session.exec(
+            select(DeliveryEvent.id).where(
+                DeliveryEvent.provider_id == provider_id,
+                DeliveryEvent.message_id == None,  # noqa: E711  (SQL IS NULL)
+            )
+        ).first()
+        is not None
+    )
+
+
 def replay_early_callbacks(session: Session, message: Message) -> None:
     """Apply callbacks that arrived before the send stored the provider id (a known race)."""
     events = session.exec(
@@ -114,9 +128,14 @@ def status_route(engine: Engine | None = None) -> Route:
         status = params.get("MessageStatus") or params.get("SmsStatus")
         if not provider_id or not status:
             return Response("MessageSid and MessageStatus are required", status_code=400)
-        with Session(engine or get_engine()) as session:
-            apply_status(session, provider_id, status, _code(params.get("ErrorCode")), params)
-            session.commit()
+
+        def store() -> None:
+            with Session(engine or get_engine()) as session:
+                apply_status(session, provider_id, status, _code(params.get("ErrorCode")), params)
+                session.commit()
+
+        # Database work off the event loop, so one slow write does not stall every request.
+        await run_in_threadpool(store)
         return Response(status_code=204)
 
     return Route("/sms/status", sms_status, methods=["POST"])
