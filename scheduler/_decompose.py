@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 
 import numpy as np
 
@@ -70,14 +69,16 @@ def improve(
         empty = [v for v in range(nv) if not routes[v]]
         if empty and rnd.random() < 0.3:
             chosen.append(rnd.choice(empty))
-        budget = min(sub_seconds, left)
+        # Bigger sub-problems need longer; sub_seconds is the time for ~25 requests.
+        size = sum(len(routes[v]) for v in chosen) // 2
+        budget = min(max(0.2, sub_seconds * size / 25), 4 * sub_seconds, left)
         better = _solve_sub(c, m, routes, chosen, budget, options, metaheuristic)
         tried += 1
         if better is not None:
             for v, r in better.items():
                 routes[v] = r
             accepted += 1
-    log.debug("decomposition: %d of %d sub-problems improved", accepted, tried)
+    log.info("decomposition: %d of %d sub-problems improved", accepted, tried)
     return routes, accepted
 
 
@@ -94,7 +95,7 @@ def _solve_sub(
     sub, node_map = restrict(c, reqs, chosen)
     local = {orig: k for k, orig in enumerate(node_map)}
     initial = [[local[n] for n in routes[v]] for v in chosen]
-    model = backend.build(sub, m.sub(node_map), list(range(len(chosen))), 0)
+    model = backend.build(sub, m.sub(node_map), list(range(len(chosen))), 0, fixed_costs=False)
     res = backend.search(
         model, time_limit=budget, metaheuristic=metaheuristic, initial=initial, options=options
     )
@@ -106,6 +107,3 @@ def _solve_sub(
     before = sum(route_cost(m, c, v, routes[v]) for v in chosen)
     after = sum(route_cost(m, c, v, new[v]) for v in chosen)
     return new if after < before else None
-
-
-Improver = Callable[[Routes, float], Routes]

@@ -76,9 +76,18 @@ class Model:
 
 
 def build(
-    c: Compiled, m: Matrices, vehicles: list[int], moved_cost: int, duration_cost: int = 0
+    c: Compiled,
+    m: Matrices,
+    vehicles: list[int],
+    moved_cost: int,
+    duration_cost: int = 0,
+    fixed_costs: bool = True,
 ) -> Model:
-    """Build the routing model of ``c`` using only ``vehicles``."""
+    """Build the routing model of ``c`` using only ``vehicles``.
+
+    ``fixed_costs=False`` leaves vehicle fixed costs out: OR-Tools adds them to the first arc
+    of a route, where guided local search would penalise them like a huge arc.
+    """
     n = len(c.node_location)
     starts = [c.vehicle_start_node[v] for v in vehicles]
     ends = [c.vehicle_end_node[v] for v in vehicles]
@@ -100,7 +109,7 @@ def build(
         time.CumulVar(routing.End(k)).SetRange(v.shift.earliest, v.shift.latest)
         if v.max_duration is not None:
             time.SetSpanUpperBoundForVehicle(v.max_duration, k)
-        if v.fixed_cost:
+        if v.fixed_cost and fixed_costs:
             routing.SetFixedCostOfVehicle(v.fixed_cost, k)
     _add_capacities(c, routing, vehicles)
     vpos = {veh: k for k, veh in enumerate(vehicles)}

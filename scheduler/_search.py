@@ -50,13 +50,19 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     everyone = list(range(nv))
     moved = params.weights.moved
 
-    def run(vehicles: list[int], budget: float, **kw: object) -> tuple[Routes, int] | None:
-        model = backend.build(c, m, vehicles, moved, params.weights.duration)
+    def run(
+        vehicles: list[int],
+        budget: float,
+        fixed: bool = True,
+        options: str = params.backend_options,
+        **kw: object,
+    ) -> tuple[Routes, int] | None:
+        model = backend.build(c, m, vehicles, moved, params.weights.duration, fixed)
         left = deadline - time.monotonic() - _MARGIN
         res = backend.search(
             model,
             time_limit=max(min(budget, left), 0.05),
-            options=params.backend_options,
+            options=options,
             **kw,  # type: ignore[arg-type]
         )
         if res is None:
@@ -85,7 +91,9 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         everyone,
         budget,
         first_solution=params.first_solutions[0],
-        metaheuristic=params.metaheuristic,
+        # With a reduction phase to follow, stop at the first local optimum: guided local
+        # search would fight the fixed costs sitting on the routes' first arcs.
+        metaheuristic="greedy_descent" if params.reduce_vehicles else params.metaheuristic,
         initial=warm,
         solution_limit=params.solution_limit,
     )
@@ -94,6 +102,12 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     if best is None:
         return Outcome(empty, 0, starts)
     outcome = Outcome(best[0], best[1], starts)
+    log.info(
+        "main search: %d routes, cost %d, %.1fs left",
+        sum(1 for r in outcome.routes if r),
+        outcome.cost,
+        deadline - time.monotonic(),
+    )
     if params.reduce_vehicles:
         _reduce(c, outcome, deadline, run, params, polish=not decompose)
     if decompose:
@@ -126,12 +140,13 @@ def _reduce(
         keep = [v for v in used if v != victim]
         slice_ = max(0.3, min(remaining, 0.25 * params.time_limit))
         initial = [out.routes[v] for v in keep]
-        res = run(keep, slice_, metaheuristic=params.metaheuristic, initial=initial)
+        opts = params.backend_options if params.reduce_options is None else params.reduce_options
+        res = run(keep, slice_, False, opts, metaheuristic=params.metaheuristic, initial=initial)
         if res is not None and _served(res[0]) >= _served(out.routes):
             out.routes, out.cost = res
             out.reductions += 1
             failures = 0
-            log.debug("route of vehicle %d emptied, %d left", victim, len(keep))
+            log.info("route of vehicle %d emptied, %d left", victim, len(keep))
             continue
         failures += 1
         if failures >= 2:
@@ -142,6 +157,7 @@ def _reduce(
         res = run(
             used,
             remaining,
+            False,
             metaheuristic=params.metaheuristic,
             initial=[out.routes[v] for v in used],
         )

@@ -69,8 +69,12 @@ def params_for(inst: Instance, time_limit: float, seed: int = 0) -> SolveParams:
         reduce_vehicles=bool(problem_fixed),
     )
     if inst.format == "lilim":
-        return replace(base, first_solutions=("parallel_cheapest_insertion",))
-    return replace(base, first_solutions=("parallel_cheapest_insertion",))
+        # Sub-problems of a few neighbouring routes recover most of the distance that the
+        # whole-problem search leaves on the table (lr1_2_1: +12.6% -> +2.3% at 10 s).
+        return replace(base, first_solutions=("parallel_cheapest_insertion",), decompose=True)
+    # On the larger DARP instances the start decides the local optimum the search ends in;
+    # savings gave the lower mean on the 6 largest a-instances (5.1% vs 5.5%).
+    return replace(base, first_solutions=("savings",))
 
 
 def solve_instance(

@@ -186,6 +186,8 @@ class SolveParams:
     solution_limit: int | None = None
     #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning
     backend_options: str = ""
+    #: the same for the searches that try to empty a route (vehicle reduction)
+    reduce_options: str | None = None
 
 
 class UnservedReason(StrEnum):

@@ -1,0 +1,58 @@
+"""Search phases: several starts, vehicle reduction and decomposition keep plans feasible."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from scheduler.check import check
+from scheduler.problem import Problem, Stop, Window
+from scheduler.solve import solve
+from tests.scheduler.conftest import FAST, HOUR, car, ride
+
+
+def busy_morning(base: Problem) -> Problem:
+    """Twelve rides and four cars with a fixed cost each: room to merge routes."""
+    places = ["home_a", "home_b", "home_c", "grocery", "clinic", "legal_aid"]
+    requests = tuple(
+        ride(
+            f"r{k}",
+            places[k % 6],
+            places[(k + 2) % 6],
+            pickup_window=Window(9 * HOUR + k * 900, 10 * HOUR + k * 900),
+        )
+        for k in range(12)
+    )
+    vehicles = tuple(car(f"v{k}", fixed_cost=50_000) for k in range(4))
+    return replace(base, requests=requests, vehicles=vehicles)
+
+
+def test_vehicle_reduction_ends_with_no_more_routes_than_the_main_search(
+    two_cars_four_rides: Problem,
+) -> None:
+    """Emptying routes one by one serves everyone on few cars, feasibly."""
+    problem = busy_morning(two_cars_four_rides)
+    solution = solve(problem, replace(FAST, time_limit=1.5, reduce_vehicles=True))
+    assert check(problem, solution) == []
+    assert solution.unserved == ()
+    assert solution.objective["vehicles"] <= 2
+
+
+def test_decomposition_keeps_the_plan_feasible_and_complete(two_cars_four_rides: Problem) -> None:
+    """Re-optimising a few routes at a time never loses a request or breaks a rule."""
+    problem = busy_morning(two_cars_four_rides)
+    params = replace(FAST, time_limit=1.5, decompose=True, main_share=0.3, sub_seconds=0.2)
+    solution = solve(problem, params)
+    assert check(problem, solution) == []
+    assert solution.unserved == ()
+
+
+def test_several_first_solutions_with_a_previous_plan_still_warm_start(
+    two_cars_four_rides: Problem,
+) -> None:
+    """With a previous plan the warm start wins over trying other starts."""
+    first = solve(two_cars_four_rides, FAST)
+    previous = {r.vehicle: tuple(Stop(v.request, v.kind) for v in r.visits) for r in first.routes}
+    params = replace(FAST, first_solutions=("savings", "parallel_cheapest_insertion"))
+    again = solve(replace(two_cars_four_rides, previous=previous), params)
+    assert check(two_cars_four_rides, again) == []
+    assert again.objective["moved"] == 0
