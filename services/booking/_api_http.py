@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.booking._api_input import Param, parse_body, parse_id, parse_query
 from services.booking._api_shape import body_schema
-from services.booking.auth import API_KEY_HEADER, organisation_for_key
+from services.booking.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
 from services.booking.errors import ApiError, Conflict, InvalidInput, error_response
 from shared.db import get_engine, session_scope
 
@@ -94,7 +94,7 @@ def endpoint(
         try:
             raw = await request.body() if operation.body is not None else b""
             # The database calls are blocking, so they run on a worker thread.
-            reply = await run_in_threadpool(_serve, operation, engine(), request, raw)
+            reply = await run_in_threadpool(_serve, operation, engine, request, raw)
         except Exception as exc:
             return error_response(exc)
         if reply.body is None:
@@ -104,11 +104,13 @@ def endpoint(
     return run
 
 
-def _serve(operation: Operation, engine: Engine, request: Request, raw: bytes) -> Reply:
+def _serve(operation: Operation, engine: EngineSource, request: Request, raw: bytes) -> Reply:
+    # Authenticate before reading input, so callers without a key learn nothing more; a call
+    # with no plausible key is answered without touching the database.
+    key = check_key_shape(request.headers.get(API_KEY_HEADER))
     try:
-        with session_scope(engine) as session:
-            # Authenticate before reading input, so callers without a key learn nothing more.
-            organisation = organisation_for_key(session, request.headers.get(API_KEY_HEADER))
+        with session_scope(engine()) as session:
+            organisation = organisation_for_key(session, key)
             assert organisation.id is not None
             raw_id = request.path_params.get("id")
             call = Call(

@@ -13,13 +13,17 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.datastructures import URLPath
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
 
 from services.booking._api_http import Operation, default_engine, endpoint
 from services.booking._api_network import network_operations
 from services.booking._api_requests import request_operations
+from services.booking.errors import NotFound, error_response, http_exception_handler
 from services.booking.openapi import API_ROOT, build_document
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -58,7 +62,26 @@ def api_routes(engine: Engine | None = None) -> list[BaseRoute]:
         Route(path, _by_method(endpoints), methods=list(endpoints))
         for path, endpoints in by_path.items()
     )
+    routes.append(_NoSuchEndpoint())
     return routes
+
+
+class _NoSuchEndpoint(BaseRoute):
+    """Answers any request no API route takes with a JSON 404, not Starlette's plain text.
+
+    It matches only partially, the way a route matches a path but not its method, so a real
+    route's 405 still wins over it and it is used only when nothing else matched.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        return (Match.PARTIAL if scope["type"] == "http" else Match.NONE), {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = NotFound(f"no such endpoint; the API is described at {API_ROOT}/openapi.json")
+        await error_response(problem)(scope, receive, send)
 
 
 def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
@@ -76,5 +99,7 @@ def create_api_app(engine: Engine | None = None) -> Starlette:
         routes=[
             Mount(API_ROOT, routes=api_routes(engine)),
             Route("/openapi.json", openapi_json, methods=["GET"]),
-        ]
+        ],
+        # Paths that reach no mount at all (e.g. with a newline in them) get JSON errors too.
+        exception_handlers={HTTPException: http_exception_handler},
     )

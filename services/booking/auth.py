@@ -45,12 +45,18 @@ def rotate_key(session: Session, organisation: Organisation) -> str:
     return key
 
 
-def organisation_for_key(session: Session, key: str | None) -> Organisation:
-    """The organisation whose key this is; ``Unauthorized`` with a clear message otherwise."""
+def check_key_shape(key: str | None) -> str:
+    """The key from the header if it could be one of ours; ``Unauthorized`` otherwise."""
     if not key:
         raise Unauthorized(f"send your organisation's API key in the {API_KEY_HEADER} header")
     if len(key) > MAX_KEY_LENGTH or not key.isascii():
         raise Unauthorized(f"the {API_KEY_HEADER} header holds no valid API key")
+    return key
+
+
+def organisation_for_key(session: Session, key: str | None) -> Organisation:
+    """The organisation whose key this is; ``Unauthorized`` with a clear message otherwise."""
+    key = check_key_shape(key)
     organisation = session.exec(
         select(Organisation).where(Organisation.api_key_hash == hash_key(key))
     ).first()

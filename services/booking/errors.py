@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from shared.errors import RidesError
@@ -112,6 +115,16 @@ def error_response(exc: Exception) -> JSONResponse:
     """The HTTP response for any exception a handler raised: the only such mapping."""
     if isinstance(exc, ApiError):
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    if isinstance(exc, HTTPException):
+        # Starlette's own answers (no route for a path, a method not allowed) in the same shape.
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        body = {"error": {"code": code, "message": exc.detail}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
     log.exception("unexpected error in the JSON API", exc_info=exc)
     body = {"error": {"code": "internal", "message": "something went wrong on our side"}}
     return JSONResponse(body, status_code=500)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A Starlette exception handler answering HTTP errors as JSON (``exception_handlers``)."""
+    return error_response(exc)

@@ -195,3 +195,10 @@ def test_an_unsupported_method_lists_the_allowed_ones(ours: Tenant) -> None:
 def test_an_unknown_query_parameter_is_refused_rather_than_ignored(ours: Tenant) -> None:
     problems = _problems(ours.get("/ride-requests", servce_date="2026-12-03"))
     assert problems == {"query.servce_date": "not a parameter of this operation"}
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/riders/1/2/3", "/riders/a%0Ab"])
+def test_a_path_the_api_does_not_have_is_a_json_404(ours: Tenant, path: str) -> None:
+    response = ours.client.get(f"{API}{path}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

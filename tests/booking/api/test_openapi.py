@@ -113,3 +113,11 @@ def test_lists_are_documented_as_pages_with_their_filters(document: dict[str, An
     ]  # fmt: skip
     page = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert page == "#/components/schemas/RideRequestPublicPage"
+
+
+def test_the_composed_web_app_serves_the_api_under_its_root() -> None:
+    from services.web import create_app
+
+    client = TestClient(create_app())
+    assert client.get(f"{API_ROOT}/openapi.json").json() == api_document()
+    assert client.get(f"{API_ROOT}/riders").status_code == 401
