@@ -47,6 +47,7 @@ def improve(
     options: str,
     metaheuristic: str,
     sub_seconds: float,
+    sub_solver: str = "routing",
 ) -> tuple[Routes, int]:
     """Improve ``routes`` sub-problem by sub-problem until ``deadline``; return them and count."""
     rnd = random.Random(seed)
@@ -72,7 +73,9 @@ def improve(
         # Bigger sub-problems need longer; sub_seconds is the time for ~25 requests.
         size = sum(len(routes[v]) for v in chosen) // 2
         budget = min(max(0.2, sub_seconds * size / 25), 4 * sub_seconds, left)
-        better = _solve_sub(c, m, routes, chosen, budget, options, metaheuristic)
+        better = _solve_sub(
+            c, m, routes, chosen, budget, options, metaheuristic, sub_solver, rnd.randrange(1 << 30)
+        )
         tried += 1
         if better is not None:
             for v, r in better.items():
@@ -90,7 +93,17 @@ def _solve_sub(
     budget: float,
     options: str,
     metaheuristic: str,
+    sub_solver: str,
+    seed: int,
 ) -> dict[int, list[int]] | None:
+    if sub_solver == "cpsat":
+        found = backend.cpsat_routes(c, m, chosen, [routes[v] for v in chosen], budget, seed)
+        if found is None:
+            return None
+        new = dict(zip(chosen, found, strict=True))
+        before = sum(route_cost(m, c, v, routes[v]) for v in chosen)
+        after = sum(route_cost(m, c, v, new[v]) for v in chosen)
+        return new if after < before else None
     reqs = sorted({n // 2 for v in chosen for n in routes[v]})
     sub, node_map = restrict(c, reqs, chosen)
     local = {orig: k for k, orig in enumerate(node_map)}

@@ -8,6 +8,7 @@ except for the ride-time limit functions, which only read a list.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -228,3 +229,134 @@ def search(
             index = solution.Value(routing.NextVar(index))
         routes.append(route)
     return routes, int(solution.ObjectiveValue())
+
+
+def cpsat_routes(
+    c: Compiled,
+    m: Matrices,
+    vehicles: list[int],
+    routes: list[list[int]],
+    time_limit: float,
+    seed: int,
+) -> list[list[int]] | None:
+    """Re-solve a few routes exactly-ish with CP-SAT, hinted with the current routes.
+
+    A giant-tour circuit over the vehicles' start/end copies and the routes' stops; each arc
+    literal carries the time, load and vehicle propagation. Returns better routes (same
+    requests, all served) or None when CP-SAT found nothing better in time.
+    """
+    from ortools.sat.python import cp_model
+
+    k_count = len(vehicles)
+    stops = [n for r in routes for n in r]
+    nodes = (
+        [c.vehicle_start_node[v] for v in vehicles]
+        + [c.vehicle_end_node[v] for v in vehicles]
+        + stops
+    )
+    size = len(nodes)
+    first_stop = 2 * k_count
+    pos = {n: first_stop + i for i, n in enumerate(stops)}
+    model = cp_model.CpModel()
+    h = c.horizon
+    t = []
+    veh = []
+    for i, n in enumerate(nodes):
+        if i < first_stop:
+            v = c.vehicles[vehicles[i % k_count]]
+            t.append(model.new_int_var(v.shift.earliest, v.shift.latest, f"t{i}"))
+            veh.append(model.new_constant(i % k_count))
+        else:
+            lo, hi = c.node_window[n]
+            t.append(model.new_int_var(lo, min(hi, h), f"t{i}"))
+            allowed = c.allowed[n // 2]
+            dom = (
+                list(range(k_count))
+                if allowed is None
+                else [k for k, v in enumerate(vehicles) if v in allowed]
+            )
+            veh.append(model.new_int_var_from_domain(cp_model.Domain.from_values(dom), f"v{i}"))
+    dims = len(c.node_demand[0]) if c.node_demand else 0
+    cap = [max(c.vehicles[v].capacity[s] for v in vehicles) for s in range(dims)]
+    load = [[model.new_int_var(0, cap[s], f"q{s}_{i}") for i in range(size)] for s in range(dims)]
+    for s in range(dims):
+        for k in range(k_count):
+            model.add(load[s][k] == 0)
+    arcs: list[tuple[int, int, Any]] = []
+    cost_terms = []
+    hint: set[tuple[int, int]] = set()
+    for r_i, r in enumerate(routes):
+        path = [r_i, *(pos[n] for n in r), k_count + r_i]
+        hint.update(itertools.pairwise(path))
+    for i in range(size):
+        for j in range(size):
+            if i == j:
+                continue
+            ni, nj = nodes[i], nodes[j]
+            if i < k_count and j >= first_stop and nj % 2 == 1:
+                continue  # a route starts with a pick-up
+            if j < k_count or (k_count <= i < first_stop):
+                continue  # into a start / out of an end: only the chain arcs below
+            if k_count <= j < first_stop and (i >= k_count and i < first_stop):
+                continue
+            if k_count <= j < first_stop and i < k_count and j - k_count != i:
+                continue  # empty route: start k -> end k only
+            if i >= first_stop and k_count <= j < first_stop and ni % 2 == 0:
+                continue  # a route ends with a drop-off
+            if i >= first_stop and j >= first_stop and ni % 2 == 1 and nj == ni - 1:
+                continue  # drop-off before its own pick-up
+            travel = int(m.transit[ni][nj])
+            lo_i = c.node_window[ni][0] if i >= first_stop else 0
+            hi_j = c.node_window[nj][1] if j >= first_stop else h
+            if lo_i + travel > hi_j:
+                continue
+            lit = model.new_bool_var(f"x{i}_{j}")
+            arcs.append((i, j, lit))
+            model.add(t[j] >= t[i] + travel).only_enforce_if(lit)
+            model.add(veh[j] == veh[i]).only_enforce_if(lit)
+            for s in range(dims):
+                d = c.node_demand[nj][s] if j >= first_stop else 0
+                model.add(load[s][j] == load[s][i] + d).only_enforce_if(lit)
+            cost_terms.append(int(m.cost[ni][nj]) * lit)
+            model.add_hint(lit, (i, j) in hint)
+    for k in range(k_count):
+        chain = model.new_bool_var(f"chain{k}")
+        model.add(chain == 1)
+        arcs.append((k_count + k, (k + 1) % k_count, chain))
+        v = c.vehicles[vehicles[k]]
+        if v.max_duration is not None:
+            model.add(t[k_count + k] - t[k] <= v.max_duration)
+    for n in stops:
+        if n % 2 == 0:
+            p, d = pos[n], pos[n + 1]
+            req = c.requests[n // 2]
+            model.add(veh[p] == veh[d])
+            model.add(t[d] >= t[p] + int(m.transit[n][n + 1]))
+            if req.max_ride_time is not None:
+                model.add(t[d] - t[p] <= req.max_ride_time + req.pickup_service)
+    for i in range(first_stop, size):
+        for s in range(dims):
+            per_vehicle_cap = [c.vehicles[v].capacity[s] for v in vehicles]
+            if len(set(per_vehicle_cap)) > 1:
+                cap_var = model.new_int_var(0, cap[s], f"cap{s}_{i}")
+                model.add_element(veh[i], per_vehicle_cap, cap_var)
+                model.add(load[s][i] <= cap_var)
+    model.add_circuit([(i, j, lit) for i, j, lit in arcs])
+    model.minimize(sum(cost_terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_limit, 0.05)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    succ = {i: j for i, j, lit in arcs if solver.boolean_value(lit)}
+    out: list[list[int]] = []
+    for k in range(k_count):
+        route: list[int] = []
+        i = succ[k]
+        while i >= first_stop:
+            route.append(nodes[i])
+            i = succ[i]
+        out.append(route)
+    return out

@@ -76,9 +76,14 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     starts = 0
     warm = c.previous_routes if any(c.previous_routes) else None
     if len(params.first_solutions) > 1 and warm is None:
-        share = 0.25 * params.time_limit / len(params.first_solutions)
+        share = params.start_share * params.time_limit / len(params.first_solutions)
         for fs in params.first_solutions:
-            res = run(everyone, share, first_solution=fs, first_only=True)
+            if params.descend_starts:
+                # Each start descends to its own local optimum; on dial-a-ride the start
+                # decides which optimum the search gets stuck in, so diversity pays.
+                res = run(everyone, share, first_solution=fs, metaheuristic="greedy_descent")
+            else:
+                res = run(everyone, share, first_solution=fs, first_only=True)
             starts += 1
             log.debug("start %s: %s", fs, None if res is None else res[1])
             if res is not None and (best is None or res[1] < best[1]):
@@ -120,6 +125,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
             params.backend_options,
             params.metaheuristic,
             params.sub_seconds,
+            params.sub_solver,
         )
     return outcome
 

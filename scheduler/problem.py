@@ -174,12 +174,18 @@ class SolveParams:
     #: first-solution strategies tried in turn, the best start kept
     first_solutions: tuple[FirstSolution, ...] = ("auto",)
     metaheuristic: Metaheuristic = "guided_local_search"
+    #: with several first solutions: run a descent from each (not just build it) and share
+    #: of the time limit all starts get together
+    descend_starts: bool = False
+    start_share: float = 0.25
     #: try to empty routes one by one after the main search (fewest vehicles first)
     reduce_vehicles: bool = False
     #: re-optimise a few neighbouring routes at a time after the main search
     decompose: bool = False
-    #: seconds per decomposition sub-problem
+    #: seconds per decomposition sub-problem (of about 25 requests)
     sub_seconds: float = 0.5
+    #: what re-optimises a sub-problem: the routing search or CP-SAT (exact-ish, small ones)
+    sub_solver: Literal["routing", "cpsat"] = "routing"
     #: share of the time limit given to the whole-problem search when other phases follow
     main_share: float = 0.4
     #: stop after this many improving solutions (a deterministic limit, for tests)

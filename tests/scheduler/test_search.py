@@ -56,3 +56,34 @@ def test_several_first_solutions_with_a_previous_plan_still_warm_start(
     again = solve(replace(two_cars_four_rides, previous=previous), params)
     assert check(two_cars_four_rides, again) == []
     assert again.objective["moved"] == 0
+
+
+def test_cpsat_sub_problems_keep_the_plan_feasible_and_complete(
+    two_cars_four_rides: Problem,
+) -> None:
+    """The CP-SAT sub-problem solver only ever returns complete, rule-abiding routes."""
+    problem = busy_morning(two_cars_four_rides)
+    params = replace(
+        FAST, time_limit=2.0, decompose=True, main_share=0.3, sub_seconds=0.3, sub_solver="cpsat"
+    )
+    solution = solve(problem, params)
+    assert check(problem, solution) == []
+    assert solution.unserved == ()
+
+
+def test_descending_from_several_starts_keeps_the_best_feasible_plan(
+    two_cars_four_rides: Problem,
+) -> None:
+    """A portfolio of starts, each descended, ends on one feasible plan."""
+    problem = busy_morning(two_cars_four_rides)
+    params = replace(
+        FAST,
+        time_limit=1.5,
+        first_solutions=("parallel_cheapest_insertion", "savings", "global_cheapest_arc"),
+        descend_starts=True,
+        start_share=0.6,
+    )
+    solution = solve(problem, params)
+    assert check(problem, solution) == []
+    assert solution.unserved == ()
+    assert solution.stats["starts_tried"] == 3
