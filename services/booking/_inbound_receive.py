@@ -17,7 +17,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -163,12 +163,25 @@ def _run(
             log.warning("SMS actions hit a constraint (attempt %d): %s", attempt + 1, exc.orig)
             continue
         for day in sorted(dates):
-            queue_replan(session, parties.organisation_id, day)
+            _replan(session, parties.organisation_id, day)
         return turn
     # Keep the stored state so the rider can simply try again; a person takes a look meanwhile.
     flag(session, parties, "the SMS booking could not be stored", now)
     state = stored or ConversationState()
     return Turn(state, render("error", turn.language), turn.language)
+
+
+def _replan(session: Session, organisation_id: int, day: date) -> None:
+    """Queue a re-plan; the day's first two bookings at once may both try to add its ticket."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                queue_replan(session, organisation_id, day)
+            return
+        except IntegrityError:
+            if attempt:
+                raise
+            log.info("re-plan ticket for %s created concurrently; updating it instead", day)
 
 
 def _lock_conversation(

@@ -144,6 +144,31 @@ def test_a_booking_queues_a_replan_of_its_day_after_the_commit(
     assert "plan_day" in job.decode()
 
 
+def test_two_first_bookings_of_a_day_at_the_same_moment_share_one_replan_ticket(
+    make_client: AppFactory, world: World
+) -> None:
+    seed_rider(world, "mei")
+    seed_rider(world, "chan")
+    phones = [
+        Phone(make_client(Clock(START)), RIDER_PHONES[key], to=world.number)
+        for key in ("mei", "chan")
+    ]
+    for phone in phones:
+        assert phone.send("T&T tomorrow 10am one way") is not None
+    barrier = threading.Barrier(len(phones))
+
+    def confirm(phone: Phone) -> str | None:
+        barrier.wait()
+        return phone.send("yes")
+
+    with ThreadPoolExecutor(len(phones)) as pool:
+        replies = list(pool.map(confirm, phones))
+    booked = {row.reference_code for row in _requests(world)} - {"K7M4QX", "P3R8TW"}
+    quoted = {code for code in booked for reply in replies if reply is not None and code in reply}
+    assert len(booked) == 2 and quoted == booked, replies
+    assert count(world, ReplanTicket) == 1
+
+
 def test_a_booked_appointment_gets_a_linked_return_leg_like_the_api(
     make_client: AppFactory, world: World
 ) -> None:
