@@ -110,7 +110,9 @@ def parse_query(params: tuple[Param, ...], query: Mapping[str, str]) -> dict[str
             values[param.name] = param.default
             continue
         try:
-            values[param.name] = param.adapter.validate_strings(_clean_text(raw, param.name))
+            values[param.name] = param.adapter.validate_strings(
+                _clean_text(raw, f"query.{param.name}")
+            )
         except ValidationError as exc:
             problems.extend(InvalidInput.from_pydantic(exc, f"query.{param.name}").problems)
         except InvalidInput as exc:
