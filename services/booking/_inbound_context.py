@@ -17,41 +17,32 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from services.booking._api_legs import OPEN
+from services.booking._inbound_directory import OrgInfo
 from services.booking._model import NEEDS, ConversationContext, RiderInfo, UpcomingRide
 from services.booking.keywords import Language
 from services.booking.places import PlaceEntry
 from shared.models import (
     ConsentState,
     Conversation,
-    Organisation,
-    Place,
-    PlaceKind,
     ReviewState,
     Rider,
     RideRequest,
 )
 from shared.models import Language as StoredLanguage
 
-# The engine reads place kinds as words ("clinic", "legal") to guess the kind of ride.
-_PLACE_KIND_WORD = {
-    PlaceKind.LEGAL_AID: "legal",
-    PlaceKind.COMMUNITY_CENTRE: "settlement",
-}
-
 
 @dataclass
 class Parties:
     """The rows one inbound text concerns, loaded once and changed in place."""
 
-    organisation: Organisation
+    organisation: OrgInfo
     phone: str
     conversation: Conversation
     rider: Rider | None
 
     @property
     def organisation_id(self) -> int:
-        """The organisation's id (always set: the organisation is a stored row)."""
-        assert self.organisation.id is not None
+        """The organisation's id."""
         return self.organisation.id
 
 
@@ -70,23 +61,6 @@ def find_rider(session: Session, organisation_id: int, phone: str) -> Rider | No
 def rider_is_usable(rider: Rider | None) -> bool:
     """True for an active rider who was not turned down by a dispatcher."""
     return rider is not None and rider.active and rider.review_state != ReviewState.REJECTED
-
-
-def place_entries(session: Session, organisation_id: int) -> tuple[PlaceEntry, ...]:
-    """The organisation's places as the engine's catalogue (ids are the rows' ids as text)."""
-    places = session.exec(
-        select(Place).where(Place.organisation_id == organisation_id).order_by(col(Place.id))
-    ).all()
-    return tuple(
-        PlaceEntry(
-            id=str(place.id),
-            kind=_PLACE_KIND_WORD.get(place.kind, place.kind.value),
-            name_en=place.name,
-            name_zh=place.name_zh or "",
-            aliases=tuple(place.aliases or ()),
-        )
-        for place in places
-    )
 
 
 def _upcoming(
@@ -122,7 +96,7 @@ def build_context(
     """The engine's context for this number: rider, rides, places, opt-out, zone, programme."""
     org = parties.organisation
     zone = ZoneInfo(org.time_zone)
-    catalogue = place_entries(session, parties.organisation_id)
+    catalogue = org.places
     rider_info = None
     rider = parties.rider
     if rider is not None and rider_is_usable(rider):

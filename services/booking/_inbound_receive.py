@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from services.booking._inbound_actions import apply_actions, flag
 from services.booking._inbound_context import Parties, build_context, engine_language, find_rider
+from services.booking._inbound_directory import OrgInfo, organisation_for
 from services.booking._inbound_limits import RateLimit, Verdict
 from services.booking._model import ConversationState, InboundText, Turn
 from services.booking._text import has_cjk
@@ -36,7 +37,6 @@ from shared.models import (
     Conversation,
     InboundMessage,
     InboundState,
-    Organisation,
     Rider,
 )
 from shared.outbox import queue_replan
@@ -77,10 +77,8 @@ def receive(
 ) -> Outcome | None:
     """Store and answer one text; None when no organisation uses the ``To`` number."""
     with Session(engine, expire_on_commit=False) as session:
-        org = session.exec(
-            select(Organisation).where(Organisation.sms_number == sms.to_number)
-        ).first()
-        if org is None or org.id is None:
+        org = organisation_for(engine, session, sms.to_number)
+        if org is None:
             return None
         inbound = InboundMessage(
             organisation_id=org.id,
@@ -114,14 +112,13 @@ def _replay(session: Session, sid: str) -> Outcome:
 
 def _answer(
     session: Session,
-    org: Organisation,
+    org: OrgInfo,
     inbound: InboundMessage,
     sms: InboundSms,
     now: datetime,
     limit: RateLimit,
     rng: Callable[[], random.Random],
 ) -> str | None:
-    assert org.id is not None
     phone = sms.from_number
     rider = find_rider(session, org.id, phone)
     verdict = limit.verdict(limit.count(session, org.id, phone, now))
@@ -155,6 +152,8 @@ def _run(
         if attempt:
             ctx = replace(ctx, rng=random.SystemRandom())
         turn = handle(stored, text, ctx)
+        if not turn.actions:
+            return turn
         try:
             with session.begin_nested():
                 dates = apply_actions(session, parties, turn.actions, now)

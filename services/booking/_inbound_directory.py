@@ -1,0 +1,93 @@
+"""Which organisation an SMS number belongs to, with its place catalogue, cached briefly.
+
+Every inbound text needs both, and they change rarely (a dispatcher edits a place, an admin a
+help contact), so each process keeps them for ``TTL`` seconds instead of reading two tables per
+text. A change shows in replies at most that long after it is made. Unknown numbers are not
+cached, so a newly configured organisation answers at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from services.booking.places import PlaceEntry
+from shared.models import Organisation, Place, PlaceKind
+
+TTL = 30.0
+_MAX_ENTRIES = 1000
+
+# The engine reads place kinds as words ("clinic", "legal") to guess the kind of ride.
+_PLACE_KIND_WORD = {
+    PlaceKind.LEGAL_AID: "legal",
+    PlaceKind.COMMUNITY_CENTRE: "settlement",
+}
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    """What the webhook needs of an organisation: a snapshot, safe to share between threads."""
+
+    id: int
+    name: str
+    help_contact: str
+    time_zone: str
+    grocery_wait_minutes: int
+    places: tuple[PlaceEntry, ...]
+
+
+_cache: dict[tuple[str, str], tuple[float, OrgInfo]] = {}
+_lock = threading.Lock()
+
+
+def place_entries(session: Session, organisation_id: int) -> tuple[PlaceEntry, ...]:
+    """The organisation's places as the engine's catalogue (ids are the rows' ids as text)."""
+    places = session.exec(
+        select(Place).where(Place.organisation_id == organisation_id).order_by(col(Place.id))
+    ).all()
+    return tuple(
+        PlaceEntry(
+            id=str(place.id),
+            kind=_PLACE_KIND_WORD.get(place.kind, place.kind.value),
+            name_en=place.name,
+            name_zh=place.name_zh or "",
+            aliases=tuple(place.aliases or ()),
+        )
+        for place in places
+    )
+
+
+def organisation_for(engine: Engine, session: Session, sms_number: str) -> OrgInfo | None:
+    """The organisation whose SMS number is ``sms_number``, or None."""
+    key = (str(engine.url), sms_number)
+    now = time.monotonic()
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    org = session.exec(select(Organisation).where(Organisation.sms_number == sms_number)).first()
+    if org is None or org.id is None:
+        return None
+    info = OrgInfo(
+        id=org.id,
+        name=org.name,
+        help_contact=org.help_contact,
+        time_zone=org.time_zone,
+        grocery_wait_minutes=org.grocery_wait_minutes,
+        places=place_entries(session, org.id),
+    )
+    with _lock:
+        if len(_cache) >= _MAX_ENTRIES:
+            _cache.clear()
+        _cache[key] = (now + TTL, info)
+    return info
+
+
+def forget() -> None:
+    """Drop every cached organisation (tests that change one mid-conversation)."""
+    with _lock:
+        _cache.clear()
