@@ -130,7 +130,9 @@ def _serve(operation: Operation, engine: EngineSource, request: Request, raw: by
 
 
 def _body(operation: Operation, model: type[BaseModel], raw: bytes) -> BaseModel:
-    return parse_body(raw, model, body_schema(model, operation.merged_with))
+    full = operation.merged_with
+    fixed = frozenset(full.model_fields).difference(model.model_fields) if full else frozenset()
+    return parse_body(raw, model, body_schema(model, full), fixed)
 
 
 # Constraint names (PostgreSQL) and column lists (SQLite) to the message a client can act on.

@@ -129,11 +129,14 @@ def parse_id(raw: str, noun: str) -> int:
     raise NotFound(f"no {noun} {raw[:20]!r} in your organisation")
 
 
-def parse_body(raw: bytes, model: type[M], schema: dict[str, Any]) -> M:
+def parse_body(
+    raw: bytes, model: type[M], schema: dict[str, Any], fixed: frozenset[str] = frozenset()
+) -> M:
     """Read a JSON object, check its JSON types against ``schema``, validate it with ``model``.
 
     Fields the model does not accept are refused, not ignored, so a client that sends ``status``
-    or ``organisation_id`` learns at once that they are the server's to set.
+    or ``organisation_id`` learns at once that they are the server's to set; ``fixed`` names
+    fields a PATCH cannot change (set when the row was created).
     """
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput.one("body", f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -141,7 +144,9 @@ def parse_body(raw: bytes, model: type[M], schema: dict[str, Any]) -> M:
     if not isinstance(data, dict):
         raise InvalidInput.one("body", "send a JSON object")
     refused = [
-        FieldProblem(f"body.{key}", _refusal(key)) for key in data if key not in model.model_fields
+        FieldProblem(f"body.{key}", _refusal(key, fixed))
+        for key in data
+        if key not in model.model_fields
     ]
     if refused:
         raise InvalidInput(refused)
@@ -171,7 +176,9 @@ def check_reference(value: int | None, field: str) -> int | None:
     return value
 
 
-def _refusal(key: str) -> str:
+def _refusal(key: str, fixed: frozenset[str]) -> str:
+    if key in fixed:
+        return "cannot be changed once created; cancel or deactivate and create a new one"
     if key in SERVER_FIELDS:
         return "set by the server; it cannot be sent"
     return "not a field of this resource; check the spelling against the API document"

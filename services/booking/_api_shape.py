@@ -101,7 +101,9 @@ def _check(
 
 def _is(value: Any, kind: str) -> bool:
     if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        # As in JSON Schema, 4.0 is an integer; 4.5 is not.
+        whole_float = isinstance(value, float) and value.is_integer()
+        return whole_float or (isinstance(value, int) and not isinstance(value, bool))
     if kind == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
     expected = {"string": str, "boolean": bool, "array": list, "object": dict}

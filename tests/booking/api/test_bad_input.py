@@ -202,3 +202,15 @@ def test_a_path_the_api_does_not_have_is_a_json_404(ours: Tenant, path: str) -> 
     response = ours.client.get(f"{API}{path}")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_field_fixed_at_booking_is_refused_in_a_patch_with_what_to_do(ours: Tenant) -> None:
+    rider = ours.create("/riders", bodies.rider())
+    place = ours.create("/places", bodies.place())
+    created = ours.create("/ride-requests", bodies.grocery(rider["id"], place["id"]))
+    response = ours.patch(f"/ride-requests/{created['id']}", {"service_date": "2026-12-05"})
+    assert "cannot be changed once created" in _problems(response)["body.service_date"]
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_accepted(ours: Tenant) -> None:
+    assert ours.create("/riders", bodies.rider(seats_needed=2.0))["seats_needed"] == 2
