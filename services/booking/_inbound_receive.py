@@ -8,7 +8,9 @@
 4. Build the engine's context from the database, call ``handle`` and carry out its actions in
    a savepoint. A reference code another request already holds fails the savepoint on the
    unique constraint; the engine is then asked again with a fresh random generator.
-5. Store the new state and the reply, commit; re-plans are enqueued after the commit.
+5. Store the new state and the reply, update the re-plan ticket of each day the text changed
+   (last: it is a row all of that day's bookings share), commit; re-plans are enqueued after
+   the commit.
 """
 
 from __future__ import annotations
@@ -95,9 +97,15 @@ def receive(
         except IntegrityError:
             session.rollback()
             return _replay(session, sms.sid)
-        reply = _answer(session, org, inbound, sms, now, limit, rng)
+        reply, days = _answer(session, org, inbound, sms, now, limit, rng)
         inbound.reply_body = None if reply is None else reply[:_BODY_LIMIT]
         session.add(inbound)
+        if days:
+            # The day's re-plan ticket is one row every booking of that day updates: take its
+            # lock last, so it is held only for the commit.
+            session.flush()
+            for day in sorted(days):
+                _replan(session, org.id, day)
         session.commit()
         return Outcome(reply)
 
@@ -118,22 +126,23 @@ def _answer(
     now: datetime,
     limit: RateLimit,
     rng: Callable[[], random.Random],
-) -> str | None:
+) -> tuple[str | None, set[date]]:
+    """The reply, and the days whose plan the text changed."""
     phone = sms.from_number
     rider = find_rider(session, org.id, phone)
     verdict = limit.verdict(limit.count(session, org.id, phone, now))
     if verdict != Verdict.HANDLE and not _is_consent_keyword(sms.body):
         log.info("SMS from %s rate-limited (%s)", mask(phone), verdict.value)
-        return _limited_reply(session, org.id, sms, rider, verdict, limit)
+        return _limited_reply(session, org.id, sms, rider, verdict, limit), set()
     conversation = _lock_conversation(session, org.id, phone, now)
     parties = Parties(org, phone, conversation, rider)
     stored = ConversationState.from_dict(conversation.state) if conversation.state else None
-    turn = _run(session, parties, stored, sms, now, rng)
+    turn, days = _run(session, parties, stored, sms, now, rng)
     conversation.state = turn.state.to_dict()
     conversation.updated_at = now
     session.add(conversation)
     inbound.processing_state = InboundState.PROCESSED
-    return turn.reply
+    return turn.reply, days
 
 
 def _run(
@@ -143,7 +152,7 @@ def _run(
     sms: InboundSms,
     now: datetime,
     rng: Callable[[], random.Random],
-) -> Turn:
+) -> tuple[Turn, set[date]]:
     """Handle the text and carry out its actions, retrying on a reference code collision."""
     text = InboundText(sms.body, sms.num_media)
     ctx = build_context(session, parties, now, rng())
@@ -153,7 +162,7 @@ def _run(
             ctx = replace(ctx, rng=random.SystemRandom())
         turn = handle(stored, text, ctx)
         if not turn.actions:
-            return turn
+            return turn, set()
         try:
             with session.begin_nested():
                 dates = apply_actions(session, parties, turn.actions, now)
@@ -161,13 +170,11 @@ def _run(
             parties.rider = rider_before
             log.warning("SMS actions hit a constraint (attempt %d): %s", attempt + 1, exc.orig)
             continue
-        for day in sorted(dates):
-            _replan(session, parties.organisation_id, day)
-        return turn
+        return turn, dates
     # Keep the stored state so the rider can simply try again; a person takes a look meanwhile.
     flag(session, parties, "the SMS booking could not be stored", now)
     state = stored or ConversationState()
-    return Turn(state, render("error", turn.language), turn.language)
+    return Turn(state, render("error", turn.language), turn.language), set()
 
 
 def _replan(session: Session, organisation_id: int, day: date) -> None:
