@@ -104,6 +104,21 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     )
     if res is not None and (best is None or res[1] <= best[1]):
         best = res
+    servable = 2 * len(c.requests)
+    while (best is None or _served(best[0]) < servable) and (
+        deadline - time.monotonic() > 0.3 * params.time_limit
+    ):
+        # A short main phase can stop before the first solution inserts everything
+        # (OR-Tools then returns its all-unperformed fallback): give the start more time.
+        more = run(
+            everyone,
+            0.3 * params.time_limit,
+            first_solution=params.first_solutions[0],
+            metaheuristic="greedy_descent",
+        )
+        if more is None or (best is not None and _served(more[0]) <= _served(best[0])):
+            break
+        best = more
     if best is None:
         return Outcome(empty, 0, starts)
     outcome = Outcome(best[0], best[1], starts)
