@@ -8,18 +8,22 @@ goes back in the same HTTP response as TwiML (an empty ``<Response/>`` when the 
 silent); no solver run and no outbound API call happens inside the request: re-plans are
 queued through the outbox after the commit.
 
-The database work is synchronous, so it runs in Starlette's thread pool.
+The database work is synchronous, so it runs in worker threads, a few at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -81,14 +85,21 @@ def inbound_route(
     clock: Callable[[], datetime] = utcnow,
     rate_limit: RateLimit | None = None,
     rng: Callable[[], random.Random] = random.SystemRandom,
+    concurrency: int = 8,
 ) -> Route:
     """The ``POST /sms/inbound`` route.
 
     ``engine`` defaults to the configured database, ``clock`` to the current UTC time (tests
     pass the scenario's), ``rate_limit`` to the ``SMS_INBOUND_*`` settings, and ``rng`` makes
     the generator for reference codes (riders read them, so by default the OS's CSPRNG).
+    At most ``concurrency`` texts are handled at once per process; more wait their turn on the
+    event loop, which costs less than more threads contending for the database and the GIL.
     """
     limit = rate_limit or RateLimit.from_settings()
+    # One limiter per event loop, made on first use inside it (a test client may run several).
+    limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+        WeakKeyDictionary()
+    )
 
     async def sms_inbound(request: Request) -> Response:
         try:
@@ -104,9 +115,12 @@ def inbound_route(
             sms = parse_inbound(params)
         except BadInbound as exc:
             return _plain(str(exc), 400)
-        outcome = await run_in_threadpool(
-            receive, engine or get_engine(), sms, now=clock(), limit=limit, rng=rng
-        )
+        loop = asyncio.get_running_loop()
+        limiter = limiters.get(loop)
+        if limiter is None:
+            limiter = limiters[loop] = anyio.CapacityLimiter(concurrency)
+        work = partial(receive, engine or get_engine(), sms, now=clock(), limit=limit, rng=rng)
+        outcome = await anyio.to_thread.run_sync(work, limiter=limiter)
         if outcome is None:
             log.warning("inbound SMS to %s: no organisation uses that number", mask(sms.to_number))
             return _plain(f"no organisation uses the number {sms.to_number}", 404)
