@@ -19,8 +19,16 @@ def main(path: str) -> None:
     gaps = [float(r["gap_pct"]) for r in rows if r["gap_pct"]]
     feasible = sum(r["feasible"] == "yes" for r in rows)
     summary = f"feasible {feasible}/{len(rows)}, mean gap to BKS {sum(gaps) / len(gaps):.2f}%"
-    over = [r for r in rows if r["bks_vehicles"] and int(r["vehicles"]) > int(r["bks_vehicles"])]
-    summary += f", more vehicles than BKS on {len(over)}"
+    with_bks = [r for r in rows if r["bks_vehicles"]]
+    over = [r for r in with_bks if int(r["vehicles"]) > int(r["bks_vehicles"])]
+    fewer = [r for r in with_bks if int(r["vehicles"]) < int(r["bks_vehicles"])]
+    same = [float(r["gap_pct"]) for r in with_bks if r["vehicles"] == r["bks_vehicles"]]
+    summary += f"; vehicles above BKS on {len(over)}, below on {len(fewer)}"
+    if same:
+        summary += (
+            f"; mean gap where the vehicle count equals BKS's: {sum(same) / len(same):.2f}%"
+            f" ({len(same)} instances)"
+        )
     if "vs_vroom" in cols:
         n = {k: sum(r["vs_vroom"] == k for r in rows) for k in ("win", "tie", "loss")}
         summary += f", vs VROOM {n['win']} wins / {n['tie']} ties / {n['loss']} losses"

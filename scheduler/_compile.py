@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scheduler._schedule import Gap, Point, earliest_schedule
-from scheduler.errors import ProblemError
+from scheduler.errors import LockConflictError, ProblemError
 from scheduler.problem import Problem, Request, SolveParams, UnservedReason, Vehicle
 
 
@@ -228,6 +228,30 @@ def _validate(problem: Problem) -> None:
     for v in problem.vehicles:
         if not (0 <= v.start < n and 0 <= v.end < n):
             raise ProblemError(f"vehicle {v.id}: location index outside the travel matrix")
+    vehicle_ids = {v.id for v in problem.vehicles}
+    known = set(ids)
+    for vid, stops in problem.locks.frozen_routes.items():
+        if vid not in vehicle_ids:
+            raise LockConflictError(f"frozen route for unknown vehicle {vid}; unfreeze it")
+        kinds = [(s.request, s.kind.value) for s in stops]
+        for rid, kind in kinds:
+            if rid not in known:
+                raise LockConflictError(f"frozen route of {vid} names unknown request {rid}")
+            if (
+                kinds.count((rid, kind)) != 1
+                or (rid, "pickup") not in kinds
+                or (
+                    rid,
+                    "dropoff",
+                )
+                not in kinds
+            ):
+                raise LockConflictError(
+                    f"frozen route of {vid} must pick up and drop off {rid} exactly once"
+                )
+        for rid in {r for r, _ in kinds}:
+            if kinds.index((rid, "pickup")) > kinds.index((rid, "dropoff")):
+                raise LockConflictError(f"frozen route of {vid} drops {rid} off before pick-up")
 
 
 def restrict(c: Compiled, requests: list[int], vehicles: list[int]) -> tuple[Compiled, list[int]]:

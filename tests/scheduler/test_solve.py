@@ -259,3 +259,46 @@ def test_location_outside_the_matrix_is_a_problem_error(two_cars_four_rides: Pro
     bad = replace(bad, requests=(replace(bad.requests[0], dropoff=len(LOC) + 3),))
     with pytest.raises(ProblemError, match="outside the travel matrix"):
         solve(bad, FAST)
+
+
+def test_frozen_route_naming_an_unknown_request_is_a_lock_conflict(
+    two_cars_four_rides: Problem,
+) -> None:
+    """A frozen route must only name known requests, each picked up before drop-off."""
+    import pytest
+
+    from scheduler.errors import LockConflictError
+
+    bad = (Stop("ghost", StopKind.PICKUP), Stop("ghost", StopKind.DROPOFF))
+    problem = replace(two_cars_four_rides, locks=Locks(frozen_routes={"v1": bad}))
+    with pytest.raises(LockConflictError, match="unknown request ghost"):
+        solve(problem, FAST)
+    backwards = (Stop("r1", StopKind.DROPOFF), Stop("r1", StopKind.PICKUP))
+    problem = replace(two_cars_four_rides, locks=Locks(frozen_routes={"v1": backwards}))
+    with pytest.raises(LockConflictError, match="before pick-up"):
+        solve(problem, FAST)
+
+
+def test_frozen_route_that_cannot_be_kept_on_time_is_a_lock_conflict(
+    two_cars_four_rides: Problem,
+) -> None:
+    """Freezing an order that misses a window is refused with a message, not a bad plan."""
+    import pytest
+
+    from scheduler.errors import LockConflictError
+
+    early = replace(two_cars_four_rides.requests[0], pickup_window=Window(8 * HOUR, 8 * HOUR))
+    late = ride("late", "home_c", "legal_aid")
+    order = (
+        Stop("late", StopKind.PICKUP),
+        Stop("late", StopKind.DROPOFF),
+        Stop("r1", StopKind.PICKUP),
+        Stop("r1", StopKind.DROPOFF),
+    )
+    problem = replace(
+        two_cars_four_rides,
+        requests=(early, late),
+        locks=Locks(frozen_routes={"v1": order}),
+    )
+    with pytest.raises(LockConflictError, match="cannot be kept on time"):
+        solve(problem, FAST)
