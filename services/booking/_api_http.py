@@ -6,13 +6,14 @@ from it, so what the document says and what the endpoint does cannot drift apart
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -22,10 +23,17 @@ from starlette.responses import JSONResponse, Response
 from services.booking._api_input import Param, parse_body, parse_id, parse_query
 from services.booking._api_shape import body_schema
 from services.booking.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
-from services.booking.errors import ApiError, Conflict, InvalidInput, error_response
+from services.booking.errors import (
+    ApiError,
+    Conflict,
+    InvalidInput,
+    Unavailable,
+    error_response,
+)
 from shared.db import get_engine, session_scope
 
 T = TypeVar("T", bound=SQLModel)
+log = logging.getLogger(__name__)
 
 
 class Page(BaseModel, Generic[T]):
@@ -124,6 +132,10 @@ def _serve(operation: Operation, engine: EngineSource, request: Request, raw: by
             return operation.handler(call)
     except IntegrityError as exc:
         raise _integrity_error(exc) from exc
+    except OperationalError as exc:
+        # A locked SQLite file or a PostgreSQL restart: nothing was stored, so a retry is safe.
+        log.warning("database unavailable: %s", exc.orig)
+        raise Unavailable("the database is busy; nothing was changed, try again") from exc
     except DataError as exc:
         # Input checks should stop these first; this keeps a missed case a 422, not a 500.
         raise InvalidInput.one("body", "a value does not fit the database; check lengths") from exc

@@ -74,6 +74,16 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class Unavailable(ApiError):
+    """The database is busy or unreachable; the same call may work a moment later."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": "1"})
+
+
 class InvalidInput(ApiError):
     """Input that cannot be accepted, with one problem per field; nothing was changed."""
 

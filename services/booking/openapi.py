@@ -24,6 +24,7 @@ _STATUS_TEXT = {
     404: "No such row in your organisation",
     409: "Clashes with existing rows or the row's state; nothing changed",
     422: "Invalid input, one message per field; nothing changed",
+    503: "The database is busy; nothing changed, try again (see Retry-After)",
 }
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -115,7 +116,7 @@ def _operation(op: Operation, components: _Components) -> dict[str, Any]:
         shape = components.page if listing else components.item
         success["content"] = _json(shape(op.response))
     responses[str(op.status)] = success
-    for status in (401, *op.errors):
+    for status in (401, *op.errors, 503):
         responses[str(status)] = {
             "description": _STATUS_TEXT[status],
             "content": _json({"$ref": REF.format(model="Error")}),

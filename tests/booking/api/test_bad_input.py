@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
+from services.booking.api import create_api_app
+from shared.db import make_engine
 from shared.models import Place, Rider, RideRequest
 from tests.booking.api import bodies
 from tests.booking.api.conftest import API, Tenant, count
@@ -214,3 +217,13 @@ def test_a_field_fixed_at_booking_is_refused_in_a_patch_with_what_to_do(ours: Te
 
 def test_a_whole_number_written_with_a_decimal_point_is_accepted(ours: Tenant) -> None:
     assert ours.create("/riders", bodies.rider(seats_needed=2.0))["seats_needed"] == 2
+
+
+def test_an_unreachable_database_is_a_503_that_invites_a_retry() -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/nothing")
+    client = TestClient(create_api_app(engine), headers={"X-API-Key": "some-key"})
+    response = client.get(f"{API}/riders")
+    engine.dispose()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "unavailable"

@@ -8,9 +8,12 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from services.booking import _api_requests
 from shared.models import ReplanTicket, RequestStatusEvent, RideRequest
+from shared.outbox import queue_replan
 from shared.sample import REFERENCE_ALPHABET
 from tests.booking.api import bodies
 from tests.booking.api.conftest import Tenant
@@ -215,3 +218,28 @@ def test_a_refused_change_queues_no_replan(
     assert response.status_code == 422
     assert _ticket_count(engine, ours.organisation_id) == 0
     assert scheduler_queue.queues["scheduler.DQ"].qsize() == 0
+
+
+def test_a_ticket_added_concurrently_is_updated_instead_and_the_booking_kept(
+    ours: Tenant, booked: dict[str, int], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Simulates losing the race for the day's first ticket: the first attempt fails on the
+    # unique key after another transaction added the ticket; the retry must update that one.
+    attempts: list[int] = []
+
+    def racing(session: Session, organisation_id: int, day: date) -> ReplanTicket:
+        attempts.append(1)
+        if len(attempts) == 1:
+            # SQLite serialises writers, so only PostgreSQL can hold the winner's row meanwhile.
+            if engine.dialect.name == "postgresql":
+                with Session(engine) as other:
+                    queue_replan(other, organisation_id, day)
+                    other.commit()
+            raise IntegrityError("INSERT INTO replan_ticket", {}, Exception("uq_replan_org_day"))
+        return queue_replan(session, organisation_id, day)
+
+    monkeypatch.setattr(_api_requests, "queue_replan", racing)
+    created = ours.create("/ride-requests", bodies.grocery(booked["rider"], booked["store"]))
+    assert len(attempts) == 2
+    assert ours.get(f"/ride-requests/{created['id']}").status_code == 200
+    assert _ticket_count(engine, ours.organisation_id) == 1
