@@ -1,7 +1,7 @@
 """Inbound SMS webhook: signed webhooks per second on PostgreSQL, against a bare TwiML ceiling.
 
     uv run python bench/webhook.py                      # defaults below, about a minute
-    uv run python bench/webhook.py --requests 4000 --concurrency 32 --rate 100 --seconds 10
+    uv run python bench/webhook.py --requests 4000 --concurrency 16 --rate 100 --seconds 10
 
 What runs: a fresh PostgreSQL database (created on the server of ``BENCH_POSTGRES_URL``, else
 ``TEST_POSTGRES_URL``, else ``postgresql://postgres@127.0.0.1:5432/test``; dropped at the end),
@@ -371,7 +371,7 @@ def main(argv: list[str]) -> None:
     """Parse the options, run both apps, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=4000, help="texts in the saturation run")
-    parser.add_argument("--concurrency", type=int, default=32, help="connections when saturating")
+    parser.add_argument("--concurrency", type=int, default=16, help="connections when saturating")
     parser.add_argument("--rate", type=float, default=100.0, help="texts a second, fixed run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the fixed run")
     parser.add_argument("--riders", type=int, default=2000, help="riders seeded (and texting)")

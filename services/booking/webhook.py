@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -44,6 +45,8 @@ PATH = "/sms/inbound"
 TWIML = "application/xml"
 _REQUIRED = ("MessageSid", "From", "To")
 _SID_LIMIT = 64
+_SID = re.compile(rf"[A-Za-z0-9_-]{{1,{_SID_LIMIT}}}")
+BODY_LIMIT = 1600
 
 
 def twiml(reply: str | None) -> str:
@@ -64,8 +67,8 @@ def parse_inbound(params: dict[str, str]) -> InboundSms:
     if missing:
         raise BadInbound(f"missing required field(s): {', '.join(missing)}")
     sid = params["MessageSid"].strip()
-    if len(sid) > _SID_LIMIT:
-        raise BadInbound(f"MessageSid is longer than {_SID_LIMIT} characters")
+    if not _SID.fullmatch(sid):
+        raise BadInbound(f"MessageSid must be 1 to {_SID_LIMIT} letters and digits")
     try:
         from_number = to_e164(params["From"])
         to_number = to_e164(params["To"])
@@ -76,7 +79,9 @@ def parse_inbound(params: dict[str, str]) -> InboundSms:
         num_media = max(0, min(int(raw_media), 10))
     except ValueError:
         raise BadInbound("NumMedia must be a whole number") from None
-    return InboundSms(sid, from_number, to_number, params.get("Body", ""), num_media)
+    # Twilio sends at most 1,600 characters; NUL cannot be stored in a PostgreSQL text column.
+    body = params.get("Body", "")[:BODY_LIMIT].replace("\x00", "")
+    return InboundSms(sid, from_number, to_number, body, num_media)
 
 
 def inbound_route(

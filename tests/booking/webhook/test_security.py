@@ -89,6 +89,7 @@ def test_a_text_to_a_number_no_organisation_uses_is_refused_with_404(
         ("From", "not a number", "phone number"),
         ("NumMedia", "many", "NumMedia"),
         ("MessageSid", "S" * 65, "MessageSid"),
+        ("MessageSid", "SM1\x00<x>", "MessageSid"),
     ],
 )
 def test_a_form_with_a_missing_or_unusable_field_gets_400_and_nothing_is_stored(
