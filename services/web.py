@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from notifier.status import status_route
-from services.booking.api import api_routes
+from services.booking.api import api_routes, openapi_json
+from services.booking.errors import http_exception_handler
 from services.booking.webhook import inbound_route
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
@@ -45,6 +47,9 @@ def create_app() -> Starlette:
             status_route(),
             inbound_route(),
             Mount("/api/v1", routes=api_routes()),
+            Route("/openapi.json", openapi_json),
         ],
+        # JSON errors even for paths no route takes, as API clients expect.
+        exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )

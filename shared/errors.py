@@ -11,8 +11,11 @@ class ValidationFailed(RidesError):
     """Input that cannot be accepted; nothing was changed."""
 
 
-class InvalidPhoneNumber(ValidationFailed):
-    """A phone number that cannot be read as E.164."""
+class InvalidPhoneNumber(ValidationFailed, ValueError):
+    """A phone number that cannot be read as E.164.
+
+    Also a ``ValueError`` so that pydantic validators report it as a validation error.
+    """
 
 
 class NotFound(RidesError):

@@ -63,7 +63,10 @@ def enqueue(queue_actor: tuple[str, str], *args: object, delay: timedelta | None
         queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={}
     )
     delay_ms = int(delay.total_seconds() * 1000) if delay and delay.total_seconds() > 0 else None
-    get_broker().enqueue(message, delay=delay_ms)
+    broker = get_broker()
+    # A process that never imported the actor (the web app) has not declared its queue.
+    broker.declare_queue(queue_name)
+    broker.enqueue(message, delay=delay_ms)
 
 
 def queue_text(

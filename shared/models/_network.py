@@ -69,10 +69,10 @@ class PlaceCreate(PlaceBase):
 
 class PlaceUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    name_zh: str | None = None
+    name_zh: str | None = Field(default=None, max_length=200)
     aliases: list[str] | None = None
     kind: PlaceKind | None = None
-    address: str | None = None
+    address: str | None = Field(default=None, max_length=300)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     opening_hours: dict[str, Any] | None = None
@@ -133,7 +133,7 @@ class RiderUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = None
     preferred_language: Language | None = None
-    home_address: str | None = None
+    home_address: str | None = Field(default=None, max_length=300)
     home_latitude: float | None = Field(default=None, ge=-90, le=90)
     home_longitude: float | None = Field(default=None, ge=-180, le=180)
     wheelchair: bool | None = None
@@ -207,8 +207,8 @@ class DriverUpdate(SQLModel):
     spoken: list[str] | None = None
     seats: int | None = Field(default=None, ge=1, le=12)
     wheelchair_spaces: int | None = Field(default=None, ge=0, le=4)
-    vehicle_description: str | None = None
-    home_address: str | None = None
+    vehicle_description: str | None = Field(default=None, max_length=200)
+    home_address: str | None = Field(default=None, max_length=300)
     home_latitude: float | None = Field(default=None, ge=-90, le=90)
     home_longitude: float | None = Field(default=None, ge=-180, le=180)
     max_rides_per_day: int | None = Field(default=None, ge=1, le=50)
