@@ -1,12 +1,13 @@
 """Inbound SMS webhook: signed webhooks per second on PostgreSQL, against a bare TwiML ceiling.
 
-    uv run python bench/webhook.py                      # defaults below, about a minute
+    uv run python bench/webhook.py                      # the defaults; a few minutes
     uv run python bench/webhook.py --requests 4000 --concurrency 16 --rate 100 --seconds 10
 
 What runs: a fresh PostgreSQL database (created on the server of ``BENCH_POSTGRES_URL``, else
 ``TEST_POSTGRES_URL``, else ``postgresql://postgres@127.0.0.1:5432/test``; dropped at the end),
 migrated and seeded from ``--seed`` with one organisation, its places and ``--riders`` riders.
-Two apps are served in turn by uvicorn (one process each, uvloop + httptools, on loopback):
+Two apps are served in turn by uvicorn (``--workers`` processes, default one; uvloop, httptools;
+loopback only):
 
 - ``webhook``: ``POST /sms/inbound`` exactly as in production (signature check, dedupe,
   rate limit, conversation engine, actions, re-plan tickets), on the fresh database;
@@ -151,9 +152,8 @@ def free_port() -> int:
         return port
 
 
-def serve(kind: str, port: int, database_url: str) -> None:
-    """Run one app under uvicorn in this process (the ``serve`` subcommand)."""
-    import uvicorn
+def build_app() -> Any:
+    """The app named by ``BENCH_APP`` (``webhook`` or ``ceiling``), for uvicorn's factory."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -171,17 +171,25 @@ def serve(kind: str, port: int, database_url: str) -> None:
     async def ready(request: Request) -> Response:
         return Response("ok")
 
-    if kind == "webhook":
+    if os.environ["BENCH_APP"] == "webhook":
         # Re-plans are enqueued after commit; nothing consumes them during the run.
         get_broker().declare_queue("scheduler")
         route = inbound_route()
     else:
         route = Route(PATH, ceiling, methods=["POST"])
-    app = Starlette(routes=[route, Route("/ready", ready)])
+    return Starlette(routes=[route, Route("/ready", ready)])
+
+
+def serve(port: int, workers: int) -> None:
+    """Run the app under uvicorn (the ``serve`` subcommand)."""
+    import uvicorn
+
     uvicorn.run(
-        app,
+        "webhook:build_app",
+        factory=True,
         host="127.0.0.1",
         port=port,
+        workers=workers,
         log_level="warning",
         access_log=False,
         loop="uvloop",
@@ -190,7 +198,7 @@ def serve(kind: str, port: int, database_url: str) -> None:
 
 
 @contextmanager
-def running(kind: str, database_url: str) -> Iterator[str]:
+def running(kind: str, database_url: str, workers: int = 1) -> Iterator[str]:
     """Serve ``kind`` in a subprocess; yield its base URL once it answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -200,9 +208,11 @@ def running(kind: str, database_url: str) -> Iterator[str]:
         "TWILIO_AUTH_TOKEN": TOKEN,
         "PUBLIC_BASE_URL": base,
         "ENVIRONMENT": "development",
+        "BENCH_APP": kind,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
     }
     env.pop("REDIS_URL", None)
-    command = [sys.executable, __file__, "serve", kind, str(port), database_url]
+    command = [sys.executable, __file__, "serve", str(port), str(workers)]
     process = subprocess.Popen(command, env=env)
     try:
         deadline = time.monotonic() + 30
@@ -376,6 +386,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the fixed run")
     parser.add_argument("--riders", type=int, default=2000, help="riders seeded (and texting)")
     parser.add_argument("--generators", type=int, default=1, help="load processes")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--apps", default="ceiling,webhook", help="which apps to run, comma-separated"
@@ -388,7 +399,7 @@ def main(argv: list[str]) -> None:
     with fresh_database() as url:
         seed(url, args.riders, rng)
         for app in args.apps.split(","):
-            with running(app, url) as base:
+            with running(app, url, args.workers) as base:
                 # Saturation texts come from the first half of the riders, fixed-rate from the
                 # second, so neither run pushes a number over the rate limit.
                 riders = max(1, min(half, args.requests // len(SCRIPT)))
@@ -419,7 +430,7 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        serve(int(sys.argv[2]), int(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "load":
         print(json.dumps(asyncio.run(load(json.loads(sys.stdin.read())))))
     else:
