@@ -234,13 +234,13 @@ def _check_step_rows(
                     )
                 ).one()
                 assert conversation.language.value == fields["language"]
-                rider = session.exec(
+                speaker = session.exec(
                     select(Rider).where(
                         Rider.organisation_id == world.organisation_id, Rider.phone == phone
                     )
                 ).first()
-                if rider is not None:
-                    assert rider.preferred_language.value == fields["language"]
+                if speaker is not None:
+                    assert speaker.preferred_language.value == fields["language"]
     return code
 
 
