@@ -23,7 +23,9 @@ next, so a quarter of the texts book a ride. Two measurements per app:
 - fixed rate: ``--rate`` texts a second for ``--seconds`` (open loop: latency counts from the
   moment a text was due, so a stall is not hidden by sending less).
 
-Timing never gates a test; the numbers go in bench/RESULTS.md under "Booking webhook".
+``BENCH_HANDLERS`` (default 8) sets how many texts the webhook handles at once per process
+(``inbound_route(concurrency=...)``). Timing never gates a test; the numbers go in
+bench/RESULTS.md under "Booking webhook".
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def build_app() -> Any:
     if os.environ["BENCH_APP"] == "webhook":
         # Re-plans are enqueued after commit; nothing consumes them during the run.
         get_broker().declare_queue("scheduler")
-        route = inbound_route()
+        route = inbound_route(concurrency=int(os.environ.get("BENCH_HANDLERS", "8")))
     else:
         route = Route(PATH, ceiling, methods=["POST"])
     return Starlette(routes=[route, Route("/ready", ready)])
