@@ -131,9 +131,11 @@ def _answer(
     phone = sms.from_number
     rider = find_rider(session, org.id, phone)
     verdict = limit.verdict(limit.count(session, org.id, phone, now))
-    if verdict != Verdict.HANDLE and not _is_consent_keyword(sms.body):
-        log.info("SMS from %s rate-limited (%s)", mask(phone), verdict.value)
-        return _limited_reply(session, org.id, sms, rider, verdict, limit), set()
+    if verdict != Verdict.HANDLE:
+        limited = _over_limit(session, org.id, sms, rider, verdict, limit)
+        if limited is not None:
+            log.info("SMS from %s rate-limited (%s)", mask(phone), verdict.value)
+            return limited.reply, set()
     conversation = _lock_conversation(session, org.id, phone, now)
     parties = Parties(org, phone, conversation, rider)
     stored = ConversationState.from_dict(conversation.state) if conversation.state else None
@@ -212,15 +214,16 @@ def _lock_conversation(
     return row
 
 
-def _limited_reply(
+def _over_limit(
     session: Session,
     org_id: int,
     sms: InboundSms,
     rider: Rider | None,
     verdict: Verdict,
     limit: RateLimit,
-) -> str | None:
-    """The one polite answer to a number over its limit; never to a number that opted out."""
+) -> Outcome | None:
+    """The answer to a number over its limit: one polite text, then silence, and never a word
+    to a number that opted out. None lets the text through: an opt-out or opt-in keyword."""
     conversation = session.exec(
         select(Conversation).where(
             Conversation.organisation_id == org_id, Conversation.phone == sms.from_number
@@ -229,21 +232,15 @@ def _limited_reply(
     opted_out = (conversation is not None and conversation.opted_out) or (
         rider is not None and rider.consent_state == ConsentState.OPTED_OUT
     )
-    if verdict == Verdict.SILENT or opted_out:
+    command = match_command(sms.body, opted_out=opted_out)
+    if command is not None and command.command in (Command.OPT_OUT, Command.OPT_IN):
         return None
+    if verdict == Verdict.SILENT or opted_out:
+        return Outcome(None)
     language: Language = "en"
     said_zh = conversation is not None and conversation.state.get("language") == "zh-Hant"
     if has_cjk(sms.body) or said_zh:
         language = "zh-Hant"
     elif conversation is None and rider is not None:
         language = engine_language(rider.preferred_language)
-    return limit.text(language)
-
-
-def _is_consent_keyword(body: str) -> bool:
-    # Either reading (opted out or not) of a carrier keyword lets it through the limit.
-    for opted_out in (False, True):
-        command = match_command(body, opted_out=opted_out)
-        if command is not None and command.command in (Command.OPT_OUT, Command.OPT_IN):
-            return True
-    return False
+    return Outcome(limit.text(language))

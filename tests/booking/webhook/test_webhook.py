@@ -331,3 +331,19 @@ def test_a_reply_with_markup_characters_is_escaped_twiml(
     response = post(phone.client, phone.params("status"))
     assert b"T&amp;T Supermarket" in response.content
     assert reply_of(response) is not None
+
+
+def test_yes_does_not_slip_past_the_limit_but_start_does_for_an_opted_out_number(
+    make_client: AppFactory, world: World
+) -> None:
+    clock = Clock(START)
+    phone = _limited(make_client, world, STRANGER, clock)
+    for _ in range(22):
+        phone.send("hi")
+    assert phone.send("YES") is None, "YES is only an opt-in keyword for an opted-out number"
+    assert phone.send("STOP") is not None
+    for _ in range(3):
+        assert phone.send("hi") is None
+    reply = phone.send("START")
+    assert reply is not None and "Welcome back" in reply
+    assert count(world, ConsentEvent) == 2
