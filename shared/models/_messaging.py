@@ -67,7 +67,11 @@ class InboundMessage(SQLModel, table=True):
     """A text a rider sent us, stored once per provider message id."""
 
     __tablename__ = "inbound_message"
-    __table_args__ = (enum_check("processing_state", InboundState, "ck_inbound_state"),)
+    __table_args__ = (
+        enum_check("processing_state", InboundState, "ck_inbound_state"),
+        # The per-number rate limit counts a number's recent texts on every inbound message.
+        Index("ix_inbound_rate", "organisation_id", "from_number", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 08:12:32.573195
+Create Date: 2026-11-22 09:28:33.604680
 """
 
 from __future__ import annotations
@@ -186,6 +186,9 @@ def upgrade() -> None:
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_inbound_message_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_inbound_rate", ["organisation_id", "from_number", "received_at"], unique=False
         )
 
     op.create_table(
@@ -779,6 +782,7 @@ def downgrade() -> None:
 
     op.drop_table("place")
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_rate")
         batch_op.drop_index(batch_op.f("ix_inbound_message_organisation_id"))
 
     op.drop_table("inbound_message")
