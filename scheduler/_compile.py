@@ -32,6 +32,8 @@ class Compiled:
     penalty: list[int]
     #: (outbound request index, return request index, minimum gap)
     links: list[tuple[int, int, int]] = field(default_factory=list)
+    #: the links whose timing the windows do not already imply (see ``_bound_links``)
+    timed_links: list[tuple[int, int, int]] = field(default_factory=list)
     #: per request: index of the vehicle that carried it in the previous plan, if any
     previous_vehicle: list[int | None] = field(default_factory=list)
     #: per vehicle: the previous plan's route as node indices
@@ -45,10 +47,10 @@ def horizon_of(problem: Problem) -> int:
     return max(ends) if ends else 0
 
 
-def alone_feasible(problem: Problem, r: Request, v: Vehicle) -> bool:
-    """Whether ``v`` could serve ``r`` as its only request."""
+def alone_feasible(problem: Problem, r: Request, v: Vehicle, horizon: int | None = None) -> bool:
+    """Whether ``v`` could serve ``r`` as its only request (pass ``horizon`` in loops)."""
     t = problem.travel.time
-    h = horizon_of(problem)
+    h = horizon_of(problem) if horizon is None else horizon
     pw = (r.pickup_window.earliest, r.pickup_window.latest) if r.pickup_window else _open(h)
     dw = (r.dropoff_window.earliest, r.dropoff_window.latest) if r.dropoff_window else _open(h)
     points = [
@@ -77,6 +79,7 @@ def classify(
     reasons: dict[str, UnservedReason] = {}
     allowed: dict[str, list[int]] = {}
     vindex = {v.id: i for i, v in enumerate(vehicles)}
+    horizon = horizon_of(problem)
     for r in problem.requests:
         if r.id in problem.locks.unserved:
             reasons[r.id] = UnservedReason.LOCKED_UNSERVED
@@ -93,7 +96,7 @@ def classify(
         if not roomy:
             reasons[r.id] = UnservedReason.OVER_CAPACITY
             continue
-        able = [i for i in roomy if alone_feasible(problem, r, vehicles[i])]
+        able = [i for i in roomy if alone_feasible(problem, r, vehicles[i], horizon)]
         if not able:
             reasons[r.id] = UnservedReason.IMPOSSIBLE_ALONE
             continue
@@ -186,9 +189,37 @@ def compile_problem(
         for r in requests
         if r.after is not None and r.after.outbound in index
     ]
+    _bound_links(c)
     _ = by_id
     _attach_previous(problem, c, index)
     return c, reasons
+
+
+def _bound_links(c: Compiled) -> None:
+    """Turn each link into window bounds so the search never needs a cross-route constraint.
+
+    A time coupling between two stops, possibly on two routes, is invisible to the routing
+    heuristics and filters; the constraint solver rejects a move only after it is made. With
+    many round trips the first-solution heuristics dead-end and the search serves nobody (a
+    100-request day with 45 round trips served 0 of 147 legs). So each link is cut at a time T:
+    the outbound drop-off must end by T - gap and the return is picked up at T or later, which
+    meets the link in every solution. T is the outbound's latest possible end when the return's
+    window allows it (no restriction at all), else halfway through the range both legs can
+    share. The price is some flexibility: a return may be planned later, or an outbound earlier,
+    than the pair would need. A pair with no common range keeps the exact constraint
+    (``timed_links``) and is usually unservable.
+    """
+    for out, ret, gap in c.links:
+        drop, pick = 2 * out + 1, 2 * ret
+        (d_lo, d_hi), (p_lo, p_hi) = c.node_window[drop], c.node_window[pick]
+        shift = c.node_service[drop] + gap
+        if d_lo + shift > p_hi:
+            c.timed_links.append((out, ret, gap))
+            continue
+        cut = d_hi + shift if d_hi + shift <= p_hi else (d_lo + shift + p_hi) // 2
+        cut = max(cut, p_lo)
+        c.node_window[drop] = (d_lo, min(d_hi, cut - shift))
+        c.node_window[pick] = (max(p_lo, cut), p_hi)
 
 
 def _attach_previous(problem: Problem, c: Compiled, index: dict[str, int]) -> None:

@@ -55,6 +55,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
                 )
                 for n in nodes
             ]
+    _drop_orphan_returns(problem, sequences, reasons)
     routes = _schedule_all(problem, sequences, by_id)
     served = {v.request for r in routes for v in r.visits}
     unserved = [
@@ -74,6 +75,29 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             "search_cost": outcome.cost,
         },
     )
+
+
+def _drop_orphan_returns(
+    problem: Problem, sequences: dict[str, list[Stop]], reasons: dict[str, UnservedReason]
+) -> None:
+    """Take out return legs whose outbound is not served (the search does not forbid them).
+
+    Removing a pick-up and its drop-off keeps a route feasible: later stops can only be
+    reached earlier, and waiting is allowed.
+    """
+    served = {s.request for stops in sequences.values() for s in stops}
+    orphans = {
+        r.id
+        for r in problem.requests
+        if r.after is not None and r.id in served and r.after.outbound not in served
+    }
+    if not orphans:
+        return
+    frozen = problem.locks.frozen_routes
+    for vid, stops in sequences.items():
+        if vid not in frozen:
+            sequences[vid] = [s for s in stops if s.request not in orphans]
+    reasons.update(dict.fromkeys(orphans, UnservedReason.OUTBOUND_UNSERVED))
 
 
 def _schedule_all(

@@ -151,3 +151,20 @@ def test_the_plan_day_actor_stores_a_plan_on_each_broker(
     with Session(engine) as session:
         plans = session.exec(select(Plan)).all()
     assert [p.created_by for p in plans] == ["plan_day"]
+
+
+def test_a_day_full_of_round_trips_is_planned(engine: Engine) -> None:
+    """Regression: a cross-route link posted as a plain constraint left 100 requests unserved."""
+    with Session(engine) as session:
+        net = seed_sample(session, "toronto", DAY, SampleSize(drivers=15, riders=60, requests=100))
+        session.commit()
+        assert net.organisation.id is not None
+        org_id = net.organisation.id
+    result = plan_and_store(org_id, DAY, time_limit=4, engine=engine)
+    problem, solution = result.day.problem, result.solution
+    assert check(problem, solution) == []
+    links = [r for r in problem.requests if r.after is not None]
+    assert len(links) > 20, "the sample day should have many round trips"
+    served = {v.request for r in solution.routes for v in r.visits}
+    assert len(served) >= 0.4 * len(problem.requests)
+    assert all(r.after.outbound in served for r in links if r.id in served and r.after)
