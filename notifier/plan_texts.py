@@ -155,6 +155,25 @@ class _Writer:
         self.count += 1
 
 
+def _write_ride(
+    session: Session,
+    writer: _Writer,
+    leg: _Leg,
+    kind: type[BookingConfirmed | BookingChanged | RideReminder],
+) -> None:
+    """Text a rider about one leg: pick-up window, driver's first name and car."""
+    rider = session.get(Rider, leg.request.rider_id)
+    assert rider is not None
+    context = kind(
+        pickup_from=leg.pickup_at,
+        pickup_to=leg.pickup_at + PICKUP_WINDOW,
+        destination=leg.destination,
+        driver_first_name=_first_name(leg.driver.name),
+        car=leg.driver.vehicle_description or "car",
+    )
+    writer.write(rider.phone, rider.preferred_language, context, request_id=leg.request.id)
+
+
 def _driver_language(driver: Driver) -> Language:
     return Language(driver.languages[0]) if driver.languages else Language.EN
 
@@ -203,16 +222,7 @@ def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
         ):
             continue
         kind = BookingConfirmed if previous is None else BookingChanged
-        rider = session.get(Rider, leg.request.rider_id)
-        assert rider is not None
-        context = kind(
-            pickup_from=leg.pickup_at,
-            pickup_to=leg.pickup_at + PICKUP_WINDOW,
-            destination=leg.destination,
-            driver_first_name=_first_name(leg.driver.name),
-            car=leg.driver.vehicle_description or "car",
-        )
-        writer.write(rider.phone, rider.preferred_language, context, request_id=leg.request.id)
+        _write_ride(session, writer, leg, kind)
     _write_apologies(session, plan, writer, after)
     plan.notified_at = utcnow()
     session.add(plan)
@@ -281,16 +291,7 @@ def write_reminders(session: Session, organisation_id: int, day: date) -> int:
     for leg in _legs(session, plan.id).values():
         if leg.leg == LegKind.RETURN and leg.request.outbound_request_id is None:
             continue  # the outbound leg's reminder covers the round trip
-        rider = session.get(Rider, leg.request.rider_id)
-        assert rider is not None
-        context = RideReminder(
-            pickup_from=leg.pickup_at,
-            pickup_to=leg.pickup_at + PICKUP_WINDOW,
-            destination=leg.destination,
-            driver_first_name=_first_name(leg.driver.name),
-            car=leg.driver.vehicle_description or "car",
-        )
-        writer.write(rider.phone, rider.preferred_language, context, request_id=leg.request.id)
+        _write_ride(session, writer, leg, RideReminder)
     run.done_at = utcnow()
     session.add(run)
     session.flush()

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 import dramatiq
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from shared.models import Language, Message, ReplanTicket, utcnow
@@ -122,7 +123,32 @@ def queue_replan(
     service_date: date,
     debounce: timedelta = REPLAN_DEBOUNCE,
 ) -> ReplanTicket:
-    """Ask for a re-plan of a day; changes within ``debounce`` of each other share one run."""
+    """Ask for a re-plan of a day; changes within ``debounce`` of each other share one run.
+
+    Call it last in a transaction: the day's ticket row stays locked until commit. The day's
+    first two changes at once may both try to add the ticket; the loser's savepoint is rolled
+    back and it updates the winner's ticket instead.
+    """
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                ticket = _renew_ticket(session, organisation_id, service_date, debounce)
+            break
+        except IntegrityError:
+            if attempt:
+                raise
+            log.info("re-plan ticket for %s created concurrently; updating it", service_date)
+    token = ticket.token
+    on_commit(
+        session,
+        lambda: enqueue(PLAN_DAY, organisation_id, service_date.isoformat(), token, delay=debounce),
+    )
+    return ticket
+
+
+def _renew_ticket(
+    session: Session, organisation_id: int, service_date: date, debounce: timedelta
+) -> ReplanTicket:
     ticket = session.exec(
         select(ReplanTicket).where(
             ReplanTicket.organisation_id == organisation_id,
@@ -137,11 +163,6 @@ def queue_replan(
     ticket.due_at = utcnow() + debounce
     session.add(ticket)
     session.flush()
-    token = ticket.token
-    on_commit(
-        session,
-        lambda: enqueue(PLAN_DAY, organisation_id, service_date.isoformat(), token, delay=debounce),
-    )
     return ticket
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date
+from datetime import UTC
 from typing import Any
 
 from pydantic import Field, TypeAdapter
 from sqlalchemy import ColumnElement
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from services.booking._api_http import Call, Operation, Reply
@@ -91,23 +90,6 @@ def _check_return(request: RideRequest) -> None:
         raise InvalidInput.one("body.return_pickup_at", "must be after arrive_by")
 
 
-def _replan(session: Session, organisation_id: int, day: date) -> None:
-    """Queue the day's debounced re-plan, last, so the ticket's row lock is held only briefly.
-
-    The first two changes of a day at once may both try to add its ticket; the loser's savepoint
-    is rolled back and it updates the winner's ticket instead.
-    """
-    for attempt in range(2):
-        try:
-            with session.begin_nested():
-                queue_replan(session, organisation_id, day)
-            return
-        except IntegrityError:
-            if attempt:
-                raise
-            log.info("re-plan ticket for %s created concurrently; updating it instead", day)
-
-
 def _create(call: Call) -> Reply:
     body: RideRequestCreate = call.body
     session, org = call.session, call.organisation_id
@@ -129,7 +111,7 @@ def _create(call: Call) -> Reply:
     _check_return(request)
     record_creation(session, request)
     sync_return_leg(session, request)
-    _replan(session, org, request.service_date)
+    queue_replan(session, org, request.service_date)
     session.flush()
     # Reload so the answer shows stored values (UTC times), the same as a later GET.
     session.refresh(request)
@@ -174,7 +156,7 @@ def _update(call: Call) -> Reply:
     request.updated_at = utcnow()
     session.add(request)
     sync_return_leg(session, request)
-    _replan(session, org, request.service_date)
+    queue_replan(session, org, request.service_date)
     session.flush()
     session.refresh(request)
     return Reply(public_json(RideRequestPublic, request))
@@ -185,7 +167,7 @@ def _cancel(call: Call) -> Reply:
     request = scoped(call.session, RideRequest, call.organisation_id, call.path_id, "ride request")
     body: CancelRideRequest = call.body
     cancel(call.session, request, body.reason)
-    _replan(call.session, call.organisation_id, request.service_date)
+    queue_replan(call.session, call.organisation_id, request.service_date)
     call.session.flush()
     return Reply(public_json(RideRequestPublic, request))
 

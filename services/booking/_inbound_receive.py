@@ -105,7 +105,7 @@ def receive(
             # lock last, so it is held only for the commit.
             session.flush()
             for day in sorted(days):
-                _replan(session, org.id, day)
+                queue_replan(session, org.id, day)
         session.commit()
         return Outcome(reply)
 
@@ -177,19 +177,6 @@ def _run(
     flag(session, parties, "the SMS booking could not be stored", now)
     state = stored or ConversationState()
     return Turn(state, render("error", turn.language), turn.language), set()
-
-
-def _replan(session: Session, organisation_id: int, day: date) -> None:
-    """Queue a re-plan; the day's first two bookings at once may both try to add its ticket."""
-    for attempt in range(2):
-        try:
-            with session.begin_nested():
-                queue_replan(session, organisation_id, day)
-            return
-        except IntegrityError:
-            if attempt:
-                raise
-            log.info("re-plan ticket for %s created concurrently; updating it instead", day)
 
 
 def _lock_conversation(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dramatiq
 import pytest
@@ -11,9 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services.booking import _api_requests
+from shared import outbox
 from shared.models import ReplanTicket, RequestStatusEvent, RideRequest
-from shared.outbox import queue_replan
 from shared.sample import REFERENCE_ALPHABET
 from tests.booking.api import bodies
 from tests.booking.api.conftest import Tenant
@@ -226,19 +225,22 @@ def test_a_ticket_added_concurrently_is_updated_instead_and_the_booking_kept(
     # Simulates losing the race for the day's first ticket: the first attempt fails on the
     # unique key after another transaction added the ticket; the retry must update that one.
     attempts: list[int] = []
+    renew = outbox._renew_ticket
 
-    def racing(session: Session, organisation_id: int, day: date) -> ReplanTicket:
+    def racing(
+        session: Session, organisation_id: int, day: date, debounce: timedelta
+    ) -> ReplanTicket:
         attempts.append(1)
         if len(attempts) == 1:
             # SQLite serialises writers, so only PostgreSQL can hold the winner's row meanwhile.
             if engine.dialect.name == "postgresql":
                 with Session(engine) as other:
-                    queue_replan(other, organisation_id, day)
+                    renew(other, organisation_id, day, debounce)
                     other.commit()
             raise IntegrityError("INSERT INTO replan_ticket", {}, Exception("uq_replan_org_day"))
-        return queue_replan(session, organisation_id, day)
+        return renew(session, organisation_id, day, debounce)
 
-    monkeypatch.setattr(_api_requests, "queue_replan", racing)
+    monkeypatch.setattr(outbox, "_renew_ticket", racing)
     created = ours.create("/ride-requests", bodies.grocery(booked["rider"], booked["store"]))
     assert len(attempts) == 2
     assert ours.get(f"/ride-requests/{created['id']}").status_code == 200
