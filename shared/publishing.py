@@ -14,7 +14,6 @@ from shared.models import (
     Plan,
     PlanState,
     RequestStatus,
-    RequestStatusEvent,
     RideRequest,
     Route,
     Stop,
@@ -22,6 +21,7 @@ from shared.models import (
     utcnow,
 )
 from shared.outbox import NOTIFY_PLAN, enqueue, on_commit
+from shared.request_status import change_status
 
 # Statuses a publication may move; a request in progress or finished keeps its status.
 _OPEN = (RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.UNMET)
@@ -32,19 +32,7 @@ def _set_status(
 ) -> None:
     if request.status == status or request.status not in _OPEN:
         return
-    session.add(
-        RequestStatusEvent(
-            request_id=request.id or 0,
-            from_status=request.status.value,
-            to_status=status,
-            changed_by=actor,
-            reason=reason,
-        )
-    )
-    request.status = status
-    request.status_changed_at = utcnow()
-    request.status_changed_by = actor
-    request.status_reason = reason
+    session.add(change_status(request, status, reason, actor))
     session.add(request)
 
 

@@ -14,6 +14,7 @@ from shared.models import (
     RideRequest,
     utcnow,
 )
+from shared.request_status import change_status
 from shared.sample import reference_code
 
 API_ACTOR = "api"
@@ -38,28 +39,6 @@ def new_reference_code(session: Session, organisation_id: int) -> str:
             return code
     # 32**6 codes make this practically unreachable; say so rather than loop forever.
     raise Conflict("could not find a free reference code; try again")
-
-
-def change_status(
-    request: RideRequest, to: RequestStatus, reason: str, actor: str = API_ACTOR
-) -> RequestStatusEvent:
-    """Move ``request`` to ``to`` and return the history row that records it."""
-    assert request.id is not None
-    now = utcnow()
-    event = RequestStatusEvent(
-        request_id=request.id,
-        from_status=request.status.value,
-        to_status=to,
-        changed_by=actor,
-        reason=reason,
-        at=now,
-    )
-    request.status = to
-    request.status_changed_at = now
-    request.status_changed_by = actor
-    request.status_reason = reason
-    request.updated_at = now
-    return event
 
 
 def cancel(session: Session, request: RideRequest, reason: str, actor: str = API_ACTOR) -> None:
