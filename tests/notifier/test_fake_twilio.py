@@ -26,34 +26,20 @@ TO = "+14165550123"
 FROM = "+14165550100"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningFakeTwilio]:
-    """One fake Twilio on loopback for this module's tests."""
-    with run_fake_twilio_in_thread() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server: RunningFakeTwilio) -> Iterator[RunningFakeTwilio]:
-    """The module's fake, emptied of messages and faults before and after each test."""
-    server.fake.reset()
-    yield server
-    server.fake.wait_for_callbacks()
-    server.fake.reset()
-
-
-@pytest.fixture
-def http(fake: RunningFakeTwilio) -> Iterator[httpx.Client]:
+def http(fake_twilio: RunningFakeTwilio) -> Iterator[httpx.Client]:
     """An HTTP client authenticated as the fake's account."""
     with httpx.Client(
-        base_url=fake.base_url, auth=(fake.fake.account_sid, fake.fake.auth_token), timeout=5
+        base_url=fake_twilio.base_url,
+        auth=(fake_twilio.fake.account_sid, fake_twilio.fake.auth_token),
+        timeout=5,
     ) as client:
         yield client
 
 
-def messages_url(fake: RunningFakeTwilio) -> str:
+def messages_url(fake_twilio: RunningFakeTwilio) -> str:
     """The Messages.json path for the fake's account."""
-    return f"/2010-04-01/Accounts/{fake.fake.account_sid}/Messages.json"
+    return f"/2010-04-01/Accounts/{fake_twilio.fake.account_sid}/Messages.json"
 
 
 @dataclass
@@ -75,20 +61,22 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(fake: RunningFakeTwilio) -> Iterator[tuple[Receiver, str]]:
+def receiver(fake_twilio: RunningFakeTwilio) -> Iterator[tuple[Receiver, str]]:
     """A tiny app receiving status callbacks, and its callback URL."""
-    recv = Receiver(fake.fake.auth_token)
+    recv = Receiver(fake_twilio.fake.auth_token)
     app = Starlette(routes=[Route("/sms/status", recv.status, methods=["POST"])])
     with BackgroundServer(app) as srv:
         yield recv, f"{srv.base_url}/sms/status"
-        fake.fake.wait_for_callbacks()
+        fake_twilio.fake.wait_for_callbacks()
 
 
 def test_create_returns_twilios_json_shape_and_records_the_message(
-    fake: RunningFakeTwilio, http: httpx.Client
+    fake_twilio: RunningFakeTwilio, http: httpx.Client
 ) -> None:
     """201 with an SM sid of 32 hex digits, status queued, and Twilio's field names."""
-    response = http.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "Hi 你好"})
+    response = http.post(
+        messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "Hi 你好"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert re.fullmatch(r"SM[0-9a-f]{32}", body["sid"])
@@ -96,15 +84,19 @@ def test_create_returns_twilios_json_shape_and_records_the_message(
     assert (body["to"], body["from"], body["body"]) == (TO, FROM, "Hi 你好")
     assert body["num_segments"] == "1"
     assert body["error_code"] is None
-    assert body["account_sid"] == fake.fake.account_sid
+    assert body["account_sid"] == fake_twilio.fake.account_sid
     assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000", body["date_created"])
-    [recorded] = fake.fake.messages()
+    [recorded] = fake_twilio.fake.messages()
     assert recorded.sid == body["sid"]
 
 
-def test_num_segments_uses_carrier_counting(fake: RunningFakeTwilio, http: httpx.Client) -> None:
+def test_num_segments_uses_carrier_counting(
+    fake_twilio: RunningFakeTwilio, http: httpx.Client
+) -> None:
     """71 Chinese characters are two UCS-2 segments."""
-    response = http.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "車" * 71})
+    response = http.post(
+        messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "車" * 71}
+    )
     assert response.json()["num_segments"] == "2"
 
 
@@ -114,15 +106,17 @@ def test_num_segments_uses_carrier_counting(fake: RunningFakeTwilio, http: httpx
     ids=["other-account", "wrong-token", "non-ascii-token", "no-auth"],
 )
 def test_wrong_or_missing_credentials_get_401_code_20003(
-    fake: RunningFakeTwilio, auth: tuple[str | None, str] | None
+    fake_twilio: RunningFakeTwilio, auth: tuple[str | None, str] | None
 ) -> None:
     """Basic auth must carry the account SID and auth token."""
-    credentials = None if auth is None else (auth[0] or fake.fake.account_sid, auth[1])
-    with httpx.Client(base_url=fake.base_url, auth=credentials) as client:
-        response = client.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "x"})
+    credentials = None if auth is None else (auth[0] or fake_twilio.fake.account_sid, auth[1])
+    with httpx.Client(base_url=fake_twilio.base_url, auth=credentials) as client:
+        response = client.post(
+            messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "x"}
+        )
     assert response.status_code == 401
     assert response.json()["code"] == 20003
-    assert fake.fake.messages() == []
+    assert fake_twilio.fake.messages() == []
 
 
 @pytest.mark.parametrize(
@@ -135,10 +129,10 @@ def test_wrong_or_missing_credentials_get_401_code_20003(
     ],
 )
 def test_invalid_requests_get_twilios_error_codes(
-    fake: RunningFakeTwilio, http: httpx.Client, form: dict[str, str], code: int
+    fake_twilio: RunningFakeTwilio, http: httpx.Client, form: dict[str, str], code: int
 ) -> None:
     """Missing To/From/Body and a non-E.164 number are refused with 400 and Twilio's code."""
-    response = http.post(messages_url(fake), data=form)
+    response = http.post(messages_url(fake_twilio), data=form)
     assert response.status_code == 400
     assert response.json() == {
         "code": code,
@@ -149,37 +143,41 @@ def test_invalid_requests_get_twilios_error_codes(
 
 
 def test_fault_for_one_number_leaves_other_numbers_alone(
-    fake: RunningFakeTwilio, http: httpx.Client
+    fake_twilio: RunningFakeTwilio, http: httpx.Client
 ) -> None:
     """An opted-out number gets 21610; everyone else is accepted."""
-    fake.fake.add_fault(Fault.rejected(400, 21610), to=TO)
+    fake_twilio.fake.add_fault(Fault.rejected(400, 21610), to=TO)
     assert (
-        http.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "x"}).json()["code"]
+        http.post(messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "x"}).json()[
+            "code"
+        ]
         == 21610
     )
-    other = http.post(messages_url(fake), data={"To": "+14165550999", "From": FROM, "Body": "x"})
+    other = http.post(
+        messages_url(fake_twilio), data={"To": "+14165550999", "From": FROM, "Body": "x"}
+    )
     assert other.status_code == 201
-    assert [m.to for m in fake.fake.messages()] == ["+14165550999"]
+    assert [m.to for m in fake_twilio.fake.messages()] == ["+14165550999"]
 
 
-def test_fault_with_times_wears_off(fake: RunningFakeTwilio, http: httpx.Client) -> None:
+def test_fault_with_times_wears_off(fake_twilio: RunningFakeTwilio, http: httpx.Client) -> None:
     """A global 429 for the next 2 messages, then normal service (a retry test's scenario)."""
-    fake.fake.add_fault(Fault.rejected(429, 20429, times=2))
+    fake_twilio.fake.add_fault(Fault.rejected(429, 20429, times=2))
     statuses = [
-        http.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "x"}).status_code
+        http.post(messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "x"}).status_code
         for _ in range(3)
     ]
     assert statuses == [429, 429, 201]
 
 
 def test_faults_and_messages_are_controllable_over_http(
-    fake: RunningFakeTwilio, http: httpx.Client
+    fake_twilio: RunningFakeTwilio, http: httpx.Client
 ) -> None:
     """POST /_fake/faults injects, GET /_fake/messages lists, POST /_fake/reset empties."""
     assert http.post("/_fake/faults", json={"http_status": 500, "times": 1}).status_code == 204
-    failed = http.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "x"})
+    failed = http.post(messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "x"})
     assert (failed.status_code, failed.json()["code"]) == (500, 20500)
-    http.post(messages_url(fake), data={"To": TO, "From": FROM, "Body": "second"})
+    http.post(messages_url(fake_twilio), data={"To": TO, "From": FROM, "Body": "second"})
     listed = http.get("/_fake/messages").json()
     assert [m["body"] for m in listed] == ["second"]
     assert http.post("/_fake/faults", json={"bogus": 1}).status_code == 400
@@ -190,18 +188,18 @@ def test_faults_and_messages_are_controllable_over_http(
 
 
 def test_delivered_message_sends_signed_callbacks_in_order(
-    fake: RunningFakeTwilio, http: httpx.Client, receiver: tuple[Receiver, str]
+    fake_twilio: RunningFakeTwilio, http: httpx.Client, receiver: tuple[Receiver, str]
 ) -> None:
     """queued -> sent -> delivered, each accepted by RequestValidator on the receiving side."""
     recv, url = receiver
     data = {"To": TO, "From": FROM, "Body": "x", "StatusCallback": url}
-    sid = http.post(messages_url(fake), data=data).json()["sid"]
-    assert fake.fake.wait_for_callbacks()
+    sid = http.post(messages_url(fake_twilio), data=data).json()["sid"]
+    assert fake_twilio.fake.wait_for_callbacks()
     assert [form["MessageStatus"] for form, _ in recv.received] == ["queued", "sent", "delivered"]
     assert all(valid for _, valid in recv.received)
     assert {form["MessageSid"] for form, _ in recv.received} == {sid}
     assert all("ErrorCode" not in form for form, _ in recv.received)
-    assert fake.fake.messages()[0].status == "delivered"
+    assert fake_twilio.fake.messages()[0].status == "delivered"
 
 
 @pytest.mark.parametrize(
@@ -212,7 +210,7 @@ def test_delivered_message_sends_signed_callbacks_in_order(
     ],
 )
 def test_undeliverable_message_reports_its_error_code_in_the_last_callback(
-    fake: RunningFakeTwilio,
+    fake_twilio: RunningFakeTwilio,
     http: httpx.Client,
     receiver: tuple[Receiver, str],
     fault: Fault,
@@ -220,26 +218,26 @@ def test_undeliverable_message_reports_its_error_code_in_the_last_callback(
 ) -> None:
     """Accepted (201), then undelivered/failed with ErrorCode, still correctly signed."""
     recv, url = receiver
-    fake.fake.add_fault(fault, to=TO)
+    fake_twilio.fake.add_fault(fault, to=TO)
     data = {"To": TO, "From": FROM, "Body": "x", "StatusCallback": url}
-    assert http.post(messages_url(fake), data=data).status_code == 201
-    assert fake.fake.wait_for_callbacks()
+    assert http.post(messages_url(fake_twilio), data=data).status_code == 201
+    assert fake_twilio.fake.wait_for_callbacks()
     assert [form["MessageStatus"] for form, _ in recv.received] == statuses
     assert recv.received[-1][0]["ErrorCode"] == str(fault.error_code)
     assert all(valid for _, valid in recv.received)
-    assert fake.fake.messages()[0].error_code == fault.error_code
+    assert fake_twilio.fake.messages()[0].error_code == fault.error_code
 
 
 def test_receiver_rejects_a_callback_signed_with_another_token(
-    fake: RunningFakeTwilio, http: httpx.Client
+    fake_twilio: RunningFakeTwilio, http: httpx.Client
 ) -> None:
     """The signature really depends on the auth token: a receiver with another token says no."""
     recv = Receiver("some-other-token")
     app = Starlette(routes=[Route("/s", recv.status, methods=["POST"])])
     with BackgroundServer(app) as srv:
         data = {"To": TO, "From": FROM, "Body": "x", "StatusCallback": f"{srv.base_url}/s"}
-        http.post(messages_url(fake), data=data)
-        assert fake.fake.wait_for_callbacks()
+        http.post(messages_url(fake_twilio), data=data)
+        assert fake_twilio.fake.wait_for_callbacks()
     assert recv.received
     assert not any(valid for _, valid in recv.received)
 

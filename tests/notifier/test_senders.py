@@ -17,7 +17,7 @@ from notifier.errors import (
     TransientSendError,
     classify_error,
 )
-from notifier.fake_twilio import Fault, RunningFakeTwilio, run_fake_twilio_in_thread
+from notifier.fake_twilio import Fault, RunningFakeTwilio
 from notifier.senders import (
     ConsoleSender,
     RebasingHttpClient,
@@ -30,51 +30,38 @@ TO = "+14165550123"
 FROM = "+14165550100"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningFakeTwilio]:
-    """One fake Twilio on loopback for this module's tests."""
-    with run_fake_twilio_in_thread() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server: RunningFakeTwilio) -> Iterator[RunningFakeTwilio]:
-    """The module's fake, emptied before and after each test."""
-    server.fake.reset()
-    yield server
-    server.fake.wait_for_callbacks()
-    server.fake.reset()
-
-
-@pytest.fixture
-def sender(fake: RunningFakeTwilio) -> Iterator[TwilioSender]:
+def sender(fake_twilio: RunningFakeTwilio) -> Iterator[TwilioSender]:
     """A TwilioSender pointed at the fake with a short timeout."""
     twilio = TwilioSender(
-        fake.fake.account_sid, fake.fake.auth_token, api_base=fake.base_url, timeout_seconds=0.5
+        fake_twilio.fake.account_sid,
+        fake_twilio.fake.auth_token,
+        api_base=fake_twilio.base_url,
+        timeout_seconds=0.5,
     )
     yield twilio
     twilio.close()
 
 
 def test_successful_send_returns_the_provider_message_sid(
-    fake: RunningFakeTwilio, sender: TwilioSender
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender
 ) -> None:
     """The sid Twilio assigns comes back as provider_id, and the fake has the message."""
     result = sender.send(TO, FROM, "明天上午9:30接你", "http://127.0.0.1:9/status")
     assert re.fullmatch(r"SM[0-9a-f]{32}", result.provider_id)
     assert result.status == "queued"
-    [message] = fake.fake.messages()
+    [message] = fake_twilio.fake.messages()
     assert (message.sid, message.to, message.from_) == (result.provider_id, TO, FROM)
     assert message.body == "明天上午9:30接你"
     assert message.status_callback == "http://127.0.0.1:9/status"
 
 
 def test_no_status_callback_is_sent_when_none_is_given(
-    fake: RunningFakeTwilio, sender: TwilioSender
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender
 ) -> None:
     """None means the StatusCallback parameter is left out, not sent as 'None'."""
     sender.send(TO, FROM, "x", None)
-    assert fake.fake.messages()[0].status_callback is None
+    assert fake_twilio.fake.messages()[0].status_callback is None
 
 
 @pytest.mark.parametrize(
@@ -87,10 +74,10 @@ def test_no_status_callback_is_sent_when_none_is_given(
     ],
 )
 def test_refusals_raise_permanent_errors_with_code_and_outcome(
-    fake: RunningFakeTwilio, sender: TwilioSender, fault: Fault, code: int, outcome: str
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender, fault: Fault, code: int, outcome: str
 ) -> None:
     """Opted out, invalid number, landline: permanent, with the code to record."""
-    fake.fake.add_fault(fault, to=TO)
+    fake_twilio.fake.add_fault(fault, to=TO)
     with pytest.raises(PermanentSendError) as caught:
         sender.send(TO, FROM, "x", None)
     assert caught.value.code == code
@@ -110,26 +97,28 @@ def test_refusals_raise_permanent_errors_with_code_and_outcome(
     ids=["429-explicit-20429", "429-default-code", "500", "503"],
 )
 def test_throttling_and_server_errors_raise_transient_errors(
-    fake: RunningFakeTwilio, sender: TwilioSender, fault: Fault
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender, fault: Fault
 ) -> None:
     """429 and 5xx are worth retrying later."""
-    fake.fake.add_fault(fault)
+    fake_twilio.fake.add_fault(fault)
     with pytest.raises(TransientSendError):
         sender.send(TO, FROM, "x", None)
 
 
-def test_slow_answer_times_out_as_transient(fake: RunningFakeTwilio, sender: TwilioSender) -> None:
+def test_slow_answer_times_out_as_transient(
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender
+) -> None:
     """A 2-second answer with a 0.5-second timeout is a transient error, not a hang."""
-    fake.fake.add_fault(Fault.slow(2.0, times=1))
+    fake_twilio.fake.add_fault(Fault.slow(2.0, times=1))
     with pytest.raises(TransientSendError, match="could not reach Twilio"):
         sender.send(TO, FROM, "x", None)
 
 
 def test_retry_after_a_transient_error_succeeds(
-    fake: RunningFakeTwilio, sender: TwilioSender
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender
 ) -> None:
     """One 500, then the same call goes through: the sender keeps no broken state."""
-    fake.fake.add_fault(Fault(http_status=500, times=1))
+    fake_twilio.fake.add_fault(Fault(http_status=500, times=1))
     with pytest.raises(TransientSendError):
         sender.send(TO, FROM, "x", None)
     assert sender.send(TO, FROM, "x", None).provider_id.startswith("SM")
@@ -189,14 +178,14 @@ def test_build_sender_picks_console_by_default() -> None:
     assert isinstance(build_sender(SmsSettings()), ConsoleSender)
 
 
-def test_build_sender_picks_twilio_when_configured(fake: RunningFakeTwilio) -> None:
+def test_build_sender_picks_twilio_when_configured(fake_twilio: RunningFakeTwilio) -> None:
     """SMS_BACKEND=twilio with an API base builds a TwilioSender that reaches the fake."""
     settings = SmsSettings(
         sms_backend="twilio",
-        twilio_account_sid=fake.fake.account_sid,
-        twilio_auth_token=SecretStr(fake.fake.auth_token),
+        twilio_account_sid=fake_twilio.fake.account_sid,
+        twilio_auth_token=SecretStr(fake_twilio.fake.auth_token),
         twilio_from_number=FROM,
-        twilio_api_base=fake.base_url,
+        twilio_api_base=fake_twilio.base_url,
     )
     sender = build_sender(settings)
     try:
@@ -228,7 +217,7 @@ def test_error_codes_are_classified(code: int | None, status: int | None, outcom
 
 
 def test_a_sent_text_can_be_found_again_at_the_provider(
-    fake: RunningFakeTwilio, sender: TwilioSender
+    fake_twilio: RunningFakeTwilio, sender: TwilioSender
 ) -> None:
     """Crash recovery asks Twilio's message list whether a text really went out."""
     since = datetime.now(UTC) - timedelta(seconds=1)
