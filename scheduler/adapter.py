@@ -390,6 +390,13 @@ def build_day(
     )
 
 
+def unserved_reasons(day: DayProblem, solution: Solution) -> dict[LegRef, str]:
+    """Every leg left out, with its reason; reasons found before solving are more specific."""
+    reasons = {day.legs[u.request]: u.reason.value for u in solution.unserved}
+    reasons.update(day.rejected)
+    return reasons
+
+
 def store_plan(
     session: Session, day: DayProblem, solution: Solution, created_by: str = "system"
 ) -> Plan:
@@ -445,10 +452,7 @@ def store_plan(
                     address=day.addresses[visit.location],
                 )
             )
-    # Reasons found before solving are more specific than the solver's, so they win.
-    reasons = {day.legs[u.request]: u.reason.value for u in solution.unserved}
-    reasons.update(day.rejected)
-    for ref, reason in reasons.items():
+    for ref, reason in unserved_reasons(day, solution).items():
         session.add(
             UnservedRequest(plan_id=plan.id, request_id=ref.request_id, leg=ref.leg, reason=reason)
         )

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, select
 
+from scheduler.adapter import unserved_reasons
 from scheduler.planning import PlanResult, plan_and_store
 from services.cli import app
 from services.cli._database import parse_day
@@ -62,8 +63,7 @@ def print_plan(session: Session, result: PlanResult) -> None:
         table.add_column("request")
         table.add_column("leg")
         table.add_column("reason")
-        reasons = {day.legs[u.request]: u.reason.value for u in result.solution.unserved}
-        reasons.update(day.rejected)
+        reasons = unserved_reasons(day, result.solution)
         for ref, reason in sorted(reasons.items(), key=lambda item: item[0].request_id):
             request = session.get(RideRequest, ref.request_id)
             place = (

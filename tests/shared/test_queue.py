@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -50,7 +49,3 @@ def test_queued_messages_run_on_each_backend(
         record.send(value)
     assert _done.wait(timeout=10)
     assert sorted(_seen) == [1, 2, 3]
-
-
-def _unused(*_: Any) -> None:  # keeps the actor module-level for dramatiq's registry
-    return None
