@@ -108,5 +108,5 @@ def plan(
     console.print(
         f"draft plan version {result.version}: {len(result.solution.routes)} drivers, "
         f"{sum(len(r.visits) // 2 for r in result.solution.routes)} legs served, "
-        f"{len(result.solution.unserved) + len(result.day.rejected)} unserved"
+        f"{len(unserved_reasons(result.day, result.solution))} unserved"
     )
