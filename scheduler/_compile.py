@@ -338,7 +338,9 @@ def _validate(problem: Problem) -> None:
 def restrict(c: Compiled, requests: list[int], vehicles: list[int]) -> tuple[Compiled, list[int]]:
     """The sub-problem of some requests and vehicles, and its node -> original node map.
 
-    Links and previous-plan data are left out: callers only restrict problems without them.
+    Links live on in the windows (see ``_bound_links``); a link the windows could not take is
+    kept when both its legs are in the sub-problem and dropped otherwise, so callers must not
+    cut such a pair. Previous-plan data is left out.
     """
     nodes = [n for r in requests for n in (2 * r, 2 * r + 1)]
     depot_of: dict[int, int] = {}
@@ -366,4 +368,10 @@ def restrict(c: Compiled, requests: list[int], vehicles: list[int]) -> tuple[Com
         previous_routes=[[] for _ in vehicles],
         horizon=c.horizon,
     )
+    rpos = {r: k for k, r in enumerate(requests)}
+    sub.timed_links = [
+        (rpos[out], rpos[ret], gap)
+        for out, ret, gap in c.timed_links
+        if out in rpos and ret in rpos
+    ]
     return sub, nodes

@@ -5,6 +5,13 @@ model, so a full local search spends its time on a slow first descent. Small sub
 (2-3 nearby routes and their requests) are searched fast and often to optimality; an
 improvement of a sub-problem is an improvement of the whole plan because the routes are
 independent once their requests are fixed.
+
+With ``fill``, each sub-problem also gets the unserved requests closest to its routes in
+space and time, so a big day planned by cheap insertion gets its leftovers placed where a
+few routes can make room. Linked legs move freely: their link is cut into window bounds
+(``_compile._bound_links``); a link the windows could not take is only ever in a
+sub-problem with both legs, and a plan that leaves a return without its outbound counts
+that return as unserved.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +29,19 @@ from scheduler._compile import Compiled, restrict
 log = logging.getLogger(__name__)
 
 Routes = list[list[int]]
+
+
+@dataclass(frozen=True)
+class SubSearch:
+    """How each sub-problem is searched."""
+
+    options: str
+    metaheuristic: str
+    #: seconds for a sub-problem of about 25 requests
+    sub_seconds: float
+    sub_solver: str = "routing"
+    #: unserved requests offered to each sub-problem
+    fill: int = 0
 
 
 def route_cost(m: backend.Matrices, c: Compiled, v: int, route: list[int]) -> int:
@@ -38,85 +59,151 @@ def closeness(m: backend.Matrices, a: list[int], b: list[int]) -> float:
     return float(m.cost[np.ix_(a, b)].min(axis=1).mean())
 
 
+class _Plan:
+    """The routes plus what the acceptance test needs: who is served, and link partners."""
+
+    def __init__(self, c: Compiled, m: backend.Matrices, routes: Routes) -> None:
+        self.c, self.m = c, m
+        self.routes = [list(r) for r in routes]
+        self.outbound_of = {ret: out for out, ret, _ in c.links}
+        timed = [(out, ret) for out, ret, _ in c.timed_links]
+        self.partner = {a: b for out, ret in timed for a, b in ((out, ret), (ret, out))}
+        self.lo = np.asarray([w[0] for w in c.node_window], dtype=np.int64)
+        self.hi = np.asarray([w[1] for w in c.node_window], dtype=np.int64)
+
+    def served(self) -> set[int]:
+        return {n // 2 for r in self.routes for n in r}
+
+    def penalty(self, served: set[int]) -> int:
+        """Penalties of the unserved, counting a return without its outbound as unserved."""
+        return sum(
+            p
+            for k, p in enumerate(self.c.penalty)
+            if k not in served or (k in self.outbound_of and self.outbound_of[k] not in served)
+        )
+
+    def cost(self) -> int:
+        """Arc and fixed costs of every route plus the penalties of the unserved."""
+        arcs = sum(route_cost(self.m, self.c, v, r) for v, r in enumerate(self.routes))
+        return arcs + self.penalty(self.served())
+
+    def nearby_unserved(self, chosen: list[int], served: set[int], count: int) -> list[int]:
+        """Up to ``count`` unserved requests the chosen vehicles may carry, nearest first.
+
+        Near means few seconds from a stop of the chosen routes to the pick-up, plus the gap
+        between their windows.
+        """
+        stops = [n for v in chosen for n in self.routes[v]]
+        vset = set(chosen)
+        pool = [
+            k
+            for k in range(len(self.c.requests))
+            if k not in served
+            and k not in self.partner
+            and (k not in self.outbound_of or self.outbound_of[k] in served)
+            and (self.c.allowed[k] is None or vset.intersection(self.c.allowed[k] or ()))
+        ]
+        if not stops or not pool:
+            return pool[:count]
+        s = np.asarray(stops)
+        p = 2 * np.asarray(pool)
+        gap = np.maximum(
+            0,
+            np.maximum(self.lo[p][None, :] - self.hi[s][:, None], self.lo[s][:, None] - self.hi[p]),
+        )
+        score = (self.m.transit[np.ix_(s, p)] + gap).min(axis=0)
+        return [pool[i] for i in np.argsort(score, kind="stable")[:count]]
+
+    def cuts_a_timed_link(self, requests: set[int], served: set[int]) -> bool:
+        return any(
+            k in self.partner and self.partner[k] in served and self.partner[k] not in requests
+            for k in requests
+        )
+
+
+def plan_cost(c: Compiled, m: backend.Matrices, routes: Routes) -> int:
+    """Arc and fixed costs of the routes plus the penalties of the unserved."""
+    return _Plan(c, m, routes).cost()
+
+
 def improve(
     c: Compiled,
     m: backend.Matrices,
     routes: Routes,
     deadline: float,
     seed: int,
-    options: str,
-    metaheuristic: str,
-    sub_seconds: float,
-    sub_solver: str = "routing",
+    how: SubSearch,
 ) -> tuple[Routes, int]:
     """Improve ``routes`` sub-problem by sub-problem until ``deadline``; return them and count."""
     rnd = random.Random(seed)
-    routes = [list(r) for r in routes]
+    plan = _Plan(c, m, routes)
     nv = len(routes)
     accepted = tried = 0
     while True:
         left = deadline - time.monotonic()
         if left < 0.1:
             break
-        used = [v for v in range(nv) if routes[v]]
+        used = [v for v in range(nv) if plan.routes[v]]
         if len(used) < 2:
             break
         seed_v = rnd.choice(used)
         others = sorted(
-            (v for v in used if v != seed_v), key=lambda v: closeness(m, routes[seed_v], routes[v])
+            (v for v in used if v != seed_v),
+            key=lambda v: closeness(m, plan.routes[seed_v], plan.routes[v]),
         )
         k = rnd.choice((1, 2, 2, 3))
         chosen = [seed_v, *others[:k]]
-        empty = [v for v in range(nv) if not routes[v]]
+        empty = [v for v in range(nv) if not plan.routes[v]]
         if empty and rnd.random() < 0.3:
             chosen.append(rnd.choice(empty))
+        served = plan.served()
+        extra = plan.nearby_unserved(chosen, served, how.fill) if how.fill else []
+        reqs = {n // 2 for v in chosen for n in plan.routes[v]} | set(extra)
+        if plan.cuts_a_timed_link(reqs, served):
+            continue
         # Bigger sub-problems need longer; sub_seconds is the time for ~25 requests.
-        size = sum(len(routes[v]) for v in chosen) // 2
-        budget = min(max(0.2, sub_seconds * size / 25), 4 * sub_seconds, left)
-        better = _solve_sub(
-            c, m, routes, chosen, budget, options, metaheuristic, sub_solver, rnd.randrange(1 << 30)
-        )
+        budget = min(max(0.2, how.sub_seconds * len(reqs) / 25), 4 * how.sub_seconds, left)
+        better = _solve_sub(plan, sorted(reqs), chosen, budget, how, rnd.randrange(1 << 30))
         tried += 1
         if better is not None:
             for v, r in better.items():
-                routes[v] = r
+                plan.routes[v] = r
             accepted += 1
     log.info("decomposition: %d of %d sub-problems improved", accepted, tried)
-    return routes, accepted
+    return plan.routes, accepted
 
 
 def _solve_sub(
-    c: Compiled,
-    m: backend.Matrices,
-    routes: Routes,
+    plan: _Plan,
+    reqs: list[int],
     chosen: list[int],
     budget: float,
-    options: str,
-    metaheuristic: str,
-    sub_solver: str,
+    how: SubSearch,
     seed: int,
 ) -> dict[int, list[int]] | None:
-    if sub_solver == "cpsat":
+    c, m, routes = plan.c, plan.m, plan.routes
+    if how.sub_solver == "cpsat":
         found = backend.cpsat_routes(c, m, chosen, [routes[v] for v in chosen], budget, seed)
         if found is None:
             return None
         new = dict(zip(chosen, found, strict=True))
-        before = sum(route_cost(m, c, v, routes[v]) for v in chosen)
-        after = sum(route_cost(m, c, v, new[v]) for v in chosen)
-        return new if after < before else None
-    reqs = sorted({n // 2 for v in chosen for n in routes[v]})
-    sub, node_map = restrict(c, reqs, chosen)
-    local = {orig: k for k, orig in enumerate(node_map)}
-    initial = [[local[n] for n in routes[v]] for v in chosen]
-    model = backend.build(sub, m.sub(node_map), list(range(len(chosen))), 0, fixed_costs=False)
-    res = backend.search(
-        model, time_limit=budget, metaheuristic=metaheuristic, initial=initial, options=options
-    )
-    if res is None:
-        return None
-    new = {v: [node_map[n] for n in res[0][k]] for k, v in enumerate(chosen)}
-    if sum(len(r) for r in new.values()) < sum(len(routes[v]) for v in chosen):
-        return None
-    before = sum(route_cost(m, c, v, routes[v]) for v in chosen)
-    after = sum(route_cost(m, c, v, new[v]) for v in chosen)
-    return new if after < before else None
+    else:
+        sub, node_map = restrict(c, reqs, chosen)
+        local = {orig: k for k, orig in enumerate(node_map)}
+        initial = [[local[n] for n in routes[v]] for v in chosen]
+        model = backend.build(sub, m.sub(node_map), list(range(len(chosen))), 0, fixed_costs=False)
+        res = backend.search(
+            model,
+            time_limit=budget,
+            metaheuristic=how.metaheuristic,
+            initial=initial,
+            options=how.options,
+        )
+        if res is None:
+            return None
+        new = {v: [node_map[n] for n in res[0][k]] for k, v in enumerate(chosen)}
+    served = plan.served()
+    after = served - set(reqs) | {n // 2 for r in new.values() for n in r}
+    before_cost = plan.penalty(served) + sum(route_cost(m, c, v, routes[v]) for v in chosen)
+    after_cost = plan.penalty(after) + sum(route_cost(m, c, v, new[v]) for v in chosen)
+    return new if after_cost < before_cost else None

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from scheduler import _ortools as backend
 from scheduler._compile import Compiled
-from scheduler._decompose import improve
+from scheduler._construct import construct
+from scheduler._decompose import SubSearch, improve, plan_cost
 from scheduler.problem import SolveParams, Travel
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 #: plus a little per request (1,000 requests: about half a second of Python afterwards)
 _MARGIN = 0.15
 _MARGIN_PER_REQUEST = 0.0005
+
+#: unserved requests offered to each sub-problem of a big day
+_FILL = 12
 
 Routes = list[list[int]]  # per vehicle of ``Compiled.vehicles``: node indices in order
 
@@ -91,6 +95,12 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
             if res is not None and (best is None or res[1] < best[1]):
                 best = res
         warm = best[0] if best else None
+    built = _wants_construction(c, params)
+    if built:
+        warm = construct(c, travel, params.arc_cost, params.weights.travel, deadline, warm)
+        log.info("construction: %d of %d requests placed", _served(warm) // 2, len(c.requests))
+        if len(c.requests) >= params.construct_from:
+            return _by_parts(c, m, warm, deadline, params)
     decompose = params.decompose and not c.links and not any(c.previous_routes)
     main_share = params.main_share if params.reduce_vehicles or decompose else 1.0
     budget = (deadline - time.monotonic()) * main_share
@@ -107,7 +117,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     if res is not None and (best is None or res[1] <= best[1]):
         best = res
     servable = 2 * len(c.requests)
-    while (best is None or _served(best[0]) < servable) and (
+    while (not built and (best is None or _served(best[0]) < servable)) and (
         deadline - time.monotonic() > 0.3 * params.time_limit
     ):
         # A short main phase can stop before the first solution inserts everything
@@ -134,17 +144,36 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         _reduce(c, outcome, deadline, run, params, polish=not decompose)
     if decompose:
         outcome.routes, outcome.decomposed = improve(
-            c,
-            m,
-            outcome.routes,
-            deadline - _MARGIN,
-            params.seed,
-            params.backend_options,
-            params.metaheuristic,
-            params.sub_seconds,
-            params.sub_solver,
+            c, m, outcome.routes, deadline - _MARGIN, params.seed, _sub_search(params)
         )
     return outcome
+
+
+def _sub_search(params: SolveParams, fill: int = 0) -> SubSearch:
+    return SubSearch(
+        params.backend_options, params.metaheuristic, params.sub_seconds, params.sub_solver, fill
+    )
+
+
+def _by_parts(
+    c: Compiled, m: backend.Matrices, routes: Routes, deadline: float, params: SolveParams
+) -> Outcome:
+    """Improve a constructed big day a few routes at a time, offering them the unserved.
+
+    The whole-problem model is not searched: on 3,000 nodes OR-Tools spends longer than a
+    60 s limit just checking a given start (and cannot be stopped meanwhile), while
+    sub-problems of a few routes are searched in a second each.
+    """
+    routes, improved = improve(
+        c, m, routes, deadline - _MARGIN, params.seed, _sub_search(params, _FILL)
+    )
+    return Outcome(routes, plan_cost(c, m, routes), decomposed=improved)
+
+
+def _wants_construction(c: Compiled, params: SolveParams) -> bool:
+    if params.construct == "auto":
+        return len(c.requests) >= params.construct_from and len(params.first_solutions) == 1
+    return params.construct == "always"
 
 
 def _reduce(

@@ -190,6 +190,10 @@ class SolveParams:
     main_share: float = 0.4
     #: stop after this many improving solutions (a deterministic limit, for tests)
     solution_limit: int | None = None
+    #: start from our own cheapest insertion (``_construct``) instead of OR-Tools' first
+    #: solution: "auto" does so from ``construct_from`` servable requests up
+    construct: Literal["auto", "always", "never"] = "auto"
+    construct_from: int = 300
     #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning
     backend_options: str = ""
     #: the same for the searches that try to empty a route (vehicle reduction)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from scheduler._compile import compile_problem, horizon_of
+from scheduler._compile import Compiled, compile_problem, horizon_of
 from scheduler._schedule import Gap, Point, earliest_schedule
 from scheduler._search import optimise
 from scheduler.errors import LockConflictError, SchedulerError
@@ -42,11 +42,34 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     # The time limit covers pre-checks and model building too.
     left = max(params.time_limit - (time.monotonic() - t0), 0.1)
     outcome = optimise(compiled, problem.travel, replace(params, time_limit=left))
+    routes, unserved = plan_of(problem, compiled, outcome.routes, reasons)
+    return Solution(
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        objective=_objective(problem, params, routes, unserved),
+        stats={
+            "seconds": time.monotonic() - t0,
+            "starts_tried": outcome.starts_tried,
+            "vehicle_reductions": outcome.reductions,
+            "sub_problems_improved": outcome.decomposed,
+            "search_cost": outcome.cost,
+        },
+    )
+
+
+def plan_of(
+    problem: Problem,
+    compiled: Compiled,
+    node_routes: Sequence[Sequence[int]],
+    reasons: Mapping[str, UnservedReason],
+) -> tuple[list[Route], list[Unserved]]:
+    """Timed routes and unserved requests from node routes per vehicle of ``compiled``."""
+    reasons = dict(reasons)
     by_id = {r.id: r for r in problem.requests}
     sequences: dict[str, list[Stop]] = {
         vid: list(stops) for vid, stops in problem.locks.frozen_routes.items()
     }
-    for v, nodes in enumerate(outcome.routes):
+    for v, nodes in enumerate(node_routes):
         if nodes:
             sequences[compiled.vehicles[v].id] = [
                 Stop(
@@ -63,18 +86,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         for r in problem.requests
         if r.id not in served
     ]
-    return Solution(
-        routes=tuple(routes),
-        unserved=tuple(unserved),
-        objective=_objective(problem, params, routes, unserved),
-        stats={
-            "seconds": time.monotonic() - t0,
-            "starts_tried": outcome.starts_tried,
-            "vehicle_reductions": outcome.reductions,
-            "sub_problems_improved": outcome.decomposed,
-            "search_cost": outcome.cost,
-        },
-    )
+    return routes, unserved
 
 
 def _drop_orphan_returns(

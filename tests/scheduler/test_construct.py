@@ -1,0 +1,101 @@
+"""Our cheapest-insertion start: complete, feasible routes that respect links and seats."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from scheduler._compile import compile_problem
+from scheduler._construct import construct
+from scheduler.check import check
+from scheduler.problem import Link, Problem, Request, Solution, SolveParams, Vehicle, Window
+from scheduler.solve import plan_of
+from tests.scheduler.conftest import DAY, HOUR, LOC, MIN, town
+
+TOWN = [name for name in LOC if name != "far_town"]
+
+
+def busy_day(seed: int, n_trips: int = 30, n_cars: int = 4) -> Problem:
+    """Round trips and one-way rides around the town; some need a wheelchair space."""
+    rnd = random.Random(seed)
+    requests: list[Request] = []
+    for k in range(n_trips):
+        home, dest = rnd.sample(TOWN, 2)
+        chair = rnd.random() < 0.2
+        appt = rnd.randrange(9 * HOUR, 16 * HOUR, 15 * MIN)
+        common: dict[str, object] = {
+            "load": (0, 1) if chair else (1, 0),
+            "skills": frozenset({"wheelchair"}) if chair else frozenset(),
+            "pickup_service": 2 * MIN,
+            "max_ride_time": 40 * MIN,
+        }
+        out = Request(
+            id=f"r{k}",
+            pickup=LOC[home],
+            dropoff=LOC[dest],
+            dropoff_window=Window(appt - 30 * MIN, appt),
+            **common,  # type: ignore[arg-type]
+        )
+        requests.append(out)
+        if rnd.random() < 0.5:
+            wait = rnd.choice([30, 60]) * MIN
+            requests.append(
+                Request(
+                    id=f"r{k}b",
+                    pickup=LOC[dest],
+                    dropoff=LOC[home],
+                    pickup_window=Window(appt + wait, appt + wait + HOUR),
+                    after=Link(out.id, wait),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+    vehicles = tuple(
+        Vehicle(
+            id=f"v{k}",
+            start=LOC["depot"],
+            end=LOC["depot"],
+            shift=DAY,
+            capacity=(3, 1) if k == 0 else (3, 0),
+            skills=frozenset({"wheelchair"}) if k == 0 else frozenset(),
+            fixed_cost=HOUR,
+        )
+        for k in range(n_cars)
+    )
+    return Problem(tuple(requests), vehicles, town())
+
+
+def constructed(problem: Problem) -> tuple[list[list[int]], Solution]:
+    c, reasons = compile_problem(problem, SolveParams())
+    routes = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
+    timed, unserved = plan_of(problem, c, routes, reasons)
+    return routes, Solution(tuple(timed), tuple(unserved), {}, {})
+
+
+def test_constructed_routes_pass_the_checker_and_serve_most_requests() -> None:
+    for seed in range(5):
+        problem = busy_day(seed)
+        _, solution = constructed(problem)
+        assert check(problem, solution) == [], seed
+        served = sum(len(r.visits) // 2 for r in solution.routes)
+        assert served >= 0.8 * len(problem.requests), (seed, served)
+
+
+def test_construction_never_places_a_return_without_its_outbound() -> None:
+    problem = busy_day(0, n_trips=60, n_cars=2)
+    c, _ = compile_problem(problem, SolveParams())
+    routes = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
+    placed = {n // 2 for r in routes for n in r}
+    assert len(placed) < len(c.requests)  # two cars cannot carry this day: some stay out
+    for out, ret, _ in c.links:
+        assert ret not in placed or out in placed
+
+
+def test_construction_extends_the_routes_it_starts_from() -> None:
+    problem = busy_day(1)
+    c, _ = compile_problem(problem, SolveParams())
+    first = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
+    kept = [[r[0], r[0] + 1] if r else [] for r in first]  # each route's first request
+    again = construct(c, problem.travel, "time", 1, time.monotonic() + 5, start=kept)
+    for before, after in zip(kept, again, strict=True):
+        assert [n for n in after if n in before] == before
+    assert sum(map(len, again)) >= sum(map(len, kept))
