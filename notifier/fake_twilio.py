@@ -174,6 +174,7 @@ class FakeTwilio:
         self._messages: list[FakeMessage] = []
         self._faults: dict[str | None, list[Fault]] = {}  # None key: applies to everyone
         self._closing = threading.Event()
+        self._generation = 0  # bumped by reset(): slow answers still in flight then are dropped
         self._jobs: queue.Queue[tuple[FakeMessage, FinalStatus, int | None] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self.app = Starlette(
@@ -207,8 +208,9 @@ class FakeTwilio:
             self._faults.clear()
 
     def reset(self) -> None:
-        """Forget all messages and faults."""
+        """Forget all messages and faults, and the slow answers still in flight."""
         with self._lock:
+            self._generation += 1
             self._messages.clear()
             self._faults.clear()
 
@@ -306,6 +308,7 @@ class FakeTwilio:
         if not (to.startswith("+") and to[1:].isdigit() and 8 <= len(to) <= 16):
             return _error(400, 21211)
         fault = self._take_fault(to) or Fault()
+        generation = self._generation
         if fault.delay_seconds:
             # Sleep in slices so that stopping the server is not held up by a slow answer.
             deadline = time.monotonic() + fault.delay_seconds
@@ -325,6 +328,8 @@ class FakeTwilio:
             date_created=datetime.now(UTC),
         )
         with self._lock:
+            if generation != self._generation:  # reset while this answer was slow
+                return _error(503, 20500)
             self._messages.append(message)
         payload = message.to_json()  # answer "queued" before the worker advances it
         failure_code = fault.error_code if fault.final_status != "delivered" else None

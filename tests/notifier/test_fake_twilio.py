@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -254,3 +255,25 @@ def test_stopping_the_fake_does_not_wait_out_a_slow_answer() -> None:
     stopper.start()
     stopper.join(timeout=5)
     assert not stopper.is_alive()
+
+
+def test_a_slow_answer_still_in_flight_at_reset_is_not_stored(
+    fake_twilio: RunningFakeTwilio,
+) -> None:
+    """reset() forgets answers in flight too, so a timed-out test cannot leak into the next."""
+    fake_twilio.fake.add_fault(Fault.slow(0.5), to=TO)
+    url = f"{fake_twilio.base_url}{messages_url(fake_twilio)}"
+    auth = (fake_twilio.fake.account_sid, fake_twilio.fake.auth_token)
+    with httpx.Client(timeout=5, auth=auth) as client:
+        answer: list[httpx.Response] = []
+        poster = threading.Thread(
+            target=lambda: answer.append(
+                client.post(url, data={"To": TO, "From": FROM, "Body": "x"})
+            )
+        )
+        poster.start()
+        time.sleep(0.1)
+        fake_twilio.fake.reset()
+        poster.join(timeout=5)
+    assert answer[0].status_code == 503
+    assert fake_twilio.fake.messages() == []
