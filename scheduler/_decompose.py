@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from scheduler._compile import Compiled, restrict
 log = logging.getLogger(__name__)
 
 Routes = list[list[int]]
+
+SEEDED = 0.7
 
 
 @dataclass(frozen=True)
@@ -87,15 +90,10 @@ class _Plan:
         arcs = sum(route_cost(self.m, self.c, v, r) for v, r in enumerate(self.routes))
         return arcs + self.penalty(self.served())
 
-    def nearby_unserved(self, chosen: list[int], served: set[int], count: int) -> list[int]:
-        """Up to ``count`` unserved requests the chosen vehicles may carry, nearest first.
-
-        Near means few seconds from a stop of the chosen routes to the pick-up, plus the gap
-        between their windows.
-        """
-        stops = [n for v in chosen for n in self.routes[v]]
-        vset = set(chosen)
-        pool = [
+    def insertable(self, served: set[int], vehicles: list[int]) -> list[int]:
+        """Unserved requests that some of ``vehicles`` may carry and whose serving counts."""
+        vset = set(vehicles)
+        return [
             k
             for k in range(len(self.c.requests))
             if k not in served
@@ -103,16 +101,30 @@ class _Plan:
             and (k not in self.outbound_of or self.outbound_of[k] in served)
             and (self.c.allowed[k] is None or vset.intersection(self.c.allowed[k] or ()))
         ]
+
+    def distance(self, stops: list[int], requests: list[int]) -> np.ndarray[Any, Any]:
+        """Per stop and request: seconds from the stop to the pick-up plus the window gap."""
+        s = np.asarray(stops, dtype=np.int64)
+        p = 2 * np.asarray(requests, dtype=np.int64)
+        early, late = self.lo[p][None, :] - self.hi[s][:, None], self.lo[s][:, None] - self.hi[p]
+        gap = np.maximum(0, np.maximum(early, late))
+        return np.asarray(self.m.transit[np.ix_(s, p)] + gap)
+
+    def nearby_unserved(self, chosen: list[int], served: set[int], count: int) -> list[int]:
+        """Up to ``count`` unserved requests the chosen vehicles may carry, nearest first."""
+        stops = [n for v in chosen for n in self.routes[v]]
+        pool = self.insertable(served, chosen)
         if not stops or not pool:
             return pool[:count]
-        s = np.asarray(stops)
-        p = 2 * np.asarray(pool)
-        gap = np.maximum(
-            0,
-            np.maximum(self.lo[p][None, :] - self.hi[s][:, None], self.lo[s][:, None] - self.hi[p]),
-        )
-        score = (self.m.transit[np.ix_(s, p)] + gap).min(axis=0)
+        score = self.distance(stops, pool).min(axis=0)
         return [pool[i] for i in np.argsort(score, kind="stable")[:count]]
+
+    def routes_near(self, request: int, count: int) -> list[int]:
+        """Up to ``count`` used routes that may carry ``request``, nearest to it first."""
+        allowed = self.c.allowed[request]
+        vehicles = [v for v, r in enumerate(self.routes) if r and (allowed is None or v in allowed)]
+        score = [float(self.distance(self.routes[v], [request]).min()) for v in vehicles]
+        return [vehicles[i] for i in np.argsort(score, kind="stable")[:count]]
 
     def cuts_a_timed_link(self, requests: set[int], served: set[int]) -> bool:
         return any(
@@ -146,17 +158,22 @@ def improve(
         used = [v for v in range(nv) if plan.routes[v]]
         if len(used) < 2:
             break
-        seed_v = rnd.choice(used)
-        others = sorted(
-            (v for v in used if v != seed_v),
-            key=lambda v: closeness(m, plan.routes[seed_v], plan.routes[v]),
-        )
         k = rnd.choice((1, 2, 2, 3))
-        chosen = [seed_v, *others[:k]]
+        served = plan.served()
+        waiting = plan.insertable(served, used) if how.fill else []
+        if waiting and rnd.random() < SEEDED:
+            # Start from a request left out: the routes that pass nearest may make room.
+            chosen = plan.routes_near(rnd.choice(waiting), k + 1)
+        else:
+            seed_v = rnd.choice(used)
+            others = sorted(
+                (v for v in used if v != seed_v),
+                key=lambda v: closeness(m, plan.routes[seed_v], plan.routes[v]),
+            )
+            chosen = [seed_v, *others[:k]]
         empty = [v for v in range(nv) if not plan.routes[v]]
         if empty and rnd.random() < 0.3:
             chosen.append(rnd.choice(empty))
-        served = plan.served()
         extra = plan.nearby_unserved(chosen, served, how.fill) if how.fill else []
         reqs = {n // 2 for v in chosen for n in plan.routes[v]} | set(extra)
         if plan.cuts_a_timed_link(reqs, served):

@@ -171,8 +171,14 @@ def _by_parts(
 
 
 def _wants_construction(c: Compiled, params: SolveParams) -> bool:
+    """Our start on big days and on days with round trips, unless told otherwise.
+
+    With linked legs OR-Tools' first solutions are weak even on small days (the 100-request
+    sample day: 96 of 147 legs from its start, 104 from ours, same 10 s).
+    """
     if params.construct == "auto":
-        return len(c.requests) >= params.construct_from and len(params.first_solutions) == 1
+        big_or_linked = len(c.requests) >= params.construct_from or bool(c.links)
+        return big_or_linked and len(params.first_solutions) == 1
     return params.construct == "always"
 
 
