@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import dramatiq
@@ -56,8 +57,8 @@ def _port() -> int:
 
 
 @contextmanager
-def private_redis() -> Iterator[str]:
-    """A throwaway redis-server on a spare loopback port."""
+def private_redis() -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on a spare loopback port: its URL and process id."""
     port = _port()
     folder = tempfile.mkdtemp(prefix="bench-redis-")
     server = subprocess.Popen(
@@ -84,7 +85,7 @@ def private_redis() -> Iterator[str]:
         except redis.exceptions.ConnectionError:
             time.sleep(0.05)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", server.pid
     finally:
         client.close()
         server.terminate()
@@ -108,8 +109,8 @@ def private_database(admin_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def worker(argv: list[str], env: dict[str, str]) -> Iterator[None]:
-    """A worker process group, stopped afterwards."""
+def worker(argv: list[str], env: dict[str, str]) -> Iterator[int]:
+    """A worker process group, stopped afterwards; yields the group's id."""
     process = subprocess.Popen(
         argv,
         env={**os.environ, **env},
@@ -118,10 +119,53 @@ def worker(argv: list[str], env: dict[str, str]) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield
+        yield process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a live process has used (Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def cpu_by_part(groups: dict[str, int], redis_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by each part of the pipeline.
+
+    ``groups`` maps a part's name to its process group (the part and its children); PostgreSQL
+    is the server's backends connected to ``database``, found by their process titles.
+    """
+    usage = dict.fromkeys([*groups, "postgres", "redis"], 0.0)
+    by_group = {group: name for name, group in groups.items()}
+    for pid in _pids():
+        group = _group_of(pid)
+        if group in by_group:
+            usage[by_group[group]] += _cpu_seconds(pid)
+            continue
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except FileNotFoundError:
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            usage["postgres"] += _cpu_seconds(pid)
+    usage["redis"] = _cpu_seconds(redis_pid)
+    return usage
 
 
 def wait_for(done: Callable[[], int], total: int, timeout: float) -> float:
@@ -156,12 +200,12 @@ def ceiling(redis_url: str, messages: int, shape: list[str]) -> float:
     return messages / elapsed
 
 
-def _serve(argv: list[str], env: dict[str, str], port: int) -> AbstractContextManager[None]:
-    """A server process, ready once its port accepts connections."""
+def _serve(argv: list[str], env: dict[str, str], port: int) -> AbstractContextManager[int]:
+    """A server process group, ready once its port accepts connections; yields the group's id."""
 
     @contextmanager
-    def running() -> Iterator[None]:
-        with worker(argv, env):
+    def running() -> Iterator[int]:
+        with worker(argv, env) as group:
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -171,19 +215,31 @@ def _serve(argv: list[str], env: dict[str, str], port: int) -> AbstractContextMa
                     if time.monotonic() > deadline:
                         raise SystemExit(f"{argv[0]} did not start on port {port}") from None
                     time.sleep(0.1)
-            yield
+            yield group
 
     return running()
 
 
+@dataclass(frozen=True)
+class EndToEnd:
+    """Messages per second accepted by the provider and delivered (status callback stored), and
+    CPU milliseconds per message by part of the pipeline."""
+
+    sent: float
+    delivered: float
+    cpu_ms: dict[str, float]
+
+
 def end_to_end(
-    database_url: str, redis_url: str, messages: int, shape: list[str]
-) -> tuple[float, float]:
-    """Messages per second accepted by the provider, and delivered (status callback stored).
+    database_url: str, redis: tuple[str, int], messages: int, shape: list[str]
+) -> EndToEnd:
+    """Send ``messages`` texts through the whole pipeline and time them.
 
     The fake Twilio, the web app receiving status callbacks (``rides serve``) and the worker
-    (``rides worker``) each run in their own process, as in a deployment.
+    (``rides worker``) each run in their own process, as in a deployment. The clock starts
+    before the outbox transaction commits (the commit enqueues the jobs).
     """
+    redis_url, redis_pid = redis
     twilio_port, web_port = _port(), _port()
     twilio_url, web_url = f"http://127.0.0.1:{twilio_port}", f"http://127.0.0.1:{web_port}"
     env = {
@@ -226,10 +282,12 @@ def end_to_end(
     ]
     web = [RIDES, "serve", "--port", str(web_port)]
     with (
-        _serve(fake, env, twilio_port),
-        _serve(web, env, web_port),
-        worker([RIDES, "worker", *shape], env),
+        _serve(fake, env, twilio_port) as fake_group,
+        _serve(web, env, web_port) as web_group,
+        worker([RIDES, "worker", *shape], env) as worker_group,
     ):
+        groups = {"worker": worker_group, "fake Twilio": fake_group, "web": web_group}
+        database = database_url.rsplit("/", 1)[1]
         time.sleep(2)  # let the worker boot before the clock starts
         with Session(engine) as session:
             for index in range(messages):
@@ -241,13 +299,19 @@ def end_to_end(
                     body=f"Ride {index} confirmed",
                     urgent=True,
                 )
-            session.commit()  # enqueues every message after commit; the clock starts here
-        sent = wait_for(lambda: count((MessageStatus.SENT, MessageStatus.DELIVERED)), messages, 600)
-        delivered = sent + wait_for(lambda: count((MessageStatus.DELIVERED,)), messages, 600)
+            before = cpu_by_part(groups, redis_pid, database)
+            start = time.perf_counter()
+            session.commit()  # enqueues every message after commit
+        wait_for(lambda: count((MessageStatus.SENT, MessageStatus.DELIVERED)), messages, 600)
+        sent = time.perf_counter() - start
+        wait_for(lambda: count((MessageStatus.DELIVERED,)), messages, 600)
+        delivered = time.perf_counter() - start
+        after = cpu_by_part(groups, redis_pid, database)
         reached = httpx.get(f"{twilio_url}/_fake/messages", timeout=30).json()
         assert len(reached) == messages, f"{len(reached)} texts reached the fake, not {messages}"
     engine.dispose()
-    return messages / sent, messages / delivered
+    cpu_ms = {part: 1000 * (after[part] - before[part]) / messages for part in after}
+    return EndToEnd(messages / sent, messages / delivered, cpu_ms)
 
 
 def main() -> None:
@@ -261,21 +325,27 @@ def main() -> None:
     )
     args = parser.parse_args()
     shape = ["--processes", str(args.processes), "--threads", str(args.threads)]
-    with private_redis() as redis_url:
+    with private_redis() as (redis_url, _):
         noop = ceiling(redis_url, args.messages, shape)
-    with private_redis() as redis_url, private_database(args.postgres) as database_url:
-        sent, delivered = end_to_end(database_url, redis_url, args.messages, shape)
+    with private_redis() as redis, private_database(args.postgres) as database_url:
+        result = end_to_end(database_url, redis, args.messages, shape)
     header = ["messages", "workers", "no-op actor msg/s", "sent msg/s", "delivered msg/s"]
     row = [
         str(args.messages),
         f"{args.processes} x {args.threads} threads",
         f"{noop:.0f}",
-        f"{sent:.0f}",
-        f"{delivered:.0f}",
+        f"{result.sent:.0f}",
+        f"{result.delivered:.0f}",
     ]
     print("| " + " | ".join([*header, "sent / ceiling"]) + " |")
     print("|" + "---:|" * (len(header) + 1))
-    print("| " + " | ".join([*row, f"{100 * sent / noop:.0f}%"]) + " |")
+    print("| " + " | ".join([*row, f"{100 * result.sent / noop:.0f}%"]) + " |")
+    print()
+    parts = [*result.cpu_ms, "total"]
+    print("| CPU ms per message | " + " | ".join(parts) + " |")
+    print("|---|" + "---:|" * len(parts))
+    values = [*result.cpu_ms.values(), sum(result.cpu_ms.values())]
+    print("| | " + " | ".join(f"{v:.2f}" for v in values) + " |")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,10 @@ import logging
 import threading
 from datetime import date, timedelta
 
-from notifier.errors import TransientSendError
 from notifier.plan_texts import write_plan_texts, write_reminders
 from notifier.ratelimit import RateLimiter, build_rate_limiter
 from notifier.senders import SmsSender, build_sender
-from notifier.sending import MAX_ATTEMPTS, recover, send_now
+from notifier.sending import recover, send_batch
 from shared.db import get_engine, session_scope
 from shared.outbox import SEND_MESSAGE, enqueue
 from shared.queue import actor
@@ -48,26 +47,29 @@ def status_callback_url() -> str:
     return get_settings().app.public_base_url.rstrip("/") + "/sms/status"
 
 
-@actor(
-    queue_name="notifier",
-    actor_name="send_message",
-    # Our own attempt count decides when a message has failed; dramatiq only paces retries.
-    max_retries=MAX_ATTEMPTS + 2,
-    min_backoff=1_000,
-    max_backoff=120_000,
-)
+# Our own attempt count and backoff decide when a text is tried again and when it has failed
+# (``notifier.sending``); dramatiq's retries only cover a job that crashed, e.g. on a database
+# outage, and the claim makes re-running a job safe.
+@actor(queue_name="notifier", actor_name="send_message", max_retries=20, max_backoff=300_000)
 def send_message(message_id: int) -> None:
-    """Send one outbox message (at most once), retrying transient errors with backoff."""
+    """Send one outbox message (at most once)."""
+    send_messages([message_id])
+
+
+@actor(queue_name="notifier", actor_name="send_messages", max_retries=20, max_backoff=300_000)
+def send_messages(message_ids: list[int]) -> None:
+    """Send several outbox messages written together (each at most once)."""
     sender, limiter = runtime()
-    attempt = send_now(get_engine(), message_id, sender, limiter, status_callback_url())
-    if attempt.outcome == "requeue":
-        enqueue(SEND_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 0.01))
-    elif attempt.outcome == "retry":
-        raise TransientSendError(f"message {message_id}: {attempt.detail}; will retry")
-    elif attempt.outcome == "sent":
-        log.debug("message %d sent", message_id)
-    elif attempt.outcome != "skipped":
-        log.info("message %d: %s", message_id, attempt.outcome)
+    attempts = send_batch(get_engine(), message_ids, sender, limiter, status_callback_url())
+    for message_id, attempt in attempts.items():
+        if attempt.outcome in ("requeue", "retry"):
+            # Another job for this message alone, after the wait: a rate limit or a not-yet-due
+            # text costs no attempt; a transient error has already counted one.
+            enqueue(SEND_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 0.01))
+        if attempt.outcome == "sent":
+            log.debug("message %d sent", message_id)
+        elif attempt.outcome != "skipped":
+            log.info("message %d: %s (%s)", message_id, attempt.outcome, attempt.detail)
 
 
 @actor(queue_name="notifier", actor_name="notify_plan", max_retries=5, min_backoff=2_000)

@@ -8,9 +8,10 @@ applies it to the message when it moves the status forward.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -89,16 +90,18 @@ def _move(session: Session, message: Message, status: str, error_code: int | Non
     return True
 
 
-def has_early_callbacks(session: Session, provider_id: str) -> bool:
-    """True when callbacks for ``provider_id`` arrived before the send stored it."""
-    return (
+def early_callbacks(session: Session, provider_ids: Iterable[str]) -> set[str]:
+    """Those of ``provider_ids`` whose callbacks arrived before the send stored them."""
+    wanted = list(provider_ids)
+    if not wanted:
+        return set()
+    return set(
         session.exec(
-            select(DeliveryEvent.id).where(
-                DeliveryEvent.provider_id == provider_id,
+            select(DeliveryEvent.provider_id).where(
+                col(DeliveryEvent.provider_id).in_(wanted),
                 DeliveryEvent.message_id == None,  # noqa: E711  (SQL IS NULL)
             )
-        ).first()
-        is not None
+        ).all()
     )
 
 

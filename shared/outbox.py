@@ -10,8 +10,9 @@ scheduler or the notifier.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 import dramatiq
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 # Jobs by (queue, actor name): writers of outbox rows never import the packages that run them.
 SEND_MESSAGE = ("notifier", "send_message")
+SEND_MESSAGES = ("notifier", "send_messages")
+#: texts written in one transaction go out in jobs of at most this many ids: one read, one
+#: claim and one store for all of them, while other worker threads take the other jobs
+SEND_BATCH = 20
 NOTIFY_PLAN = ("notifier", "notify_plan")
 SEND_REMINDERS = ("notifier", "send_reminders")
 RECOVER_MESSAGE = ("notifier", "recover_message")
@@ -35,6 +40,7 @@ PLAN_DAY = ("scheduler", "plan_day")
 REPLAN_DEBOUNCE = timedelta(seconds=30)
 
 _CALLBACKS = "rides_on_commit"
+_TEXTS = "rides_outbox_texts"
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -44,6 +50,7 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_callbacks(session: Session) -> None:
+    session.info.pop(_TEXTS, None)
     for callback in session.info.pop(_CALLBACKS, []):
         try:
             callback()
@@ -55,6 +62,7 @@ def _run_callbacks(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_callbacks(session: Session) -> None:
     session.info.pop(_CALLBACKS, None)
+    session.info.pop(_TEXTS, None)
 
 
 def enqueue(queue_actor: tuple[str, str], *args: object, delay: timedelta | None = None) -> None:
@@ -100,9 +108,13 @@ def queue_text(
     )
     session.add(message)
     session.flush()
-    message_id = message.id
-    assert message_id is not None
-    on_commit(session, lambda: enqueue_message(message_id, message.send_after))
+    assert message.id is not None
+    texts: list[tuple[int, datetime]] | None = session.info.get(_TEXTS)
+    if texts is None:
+        # One after-commit enqueue for all the texts of the transaction, so they can share jobs.
+        texts = session.info[_TEXTS] = []
+        on_commit(session, lambda: enqueue_messages(texts))
+    texts.append((message.id, message.send_after))
     return message
 
 
@@ -111,10 +123,25 @@ def sending_lease() -> timedelta:
     return timedelta(seconds=get_settings().app.sending_lease_seconds)
 
 
-def enqueue_message(message_id: int, send_after: datetime | None = None) -> None:
-    """Put one outbox message on the queue, delayed until it may be sent."""
-    delay = (send_after - utcnow()) if send_after else None
-    enqueue(SEND_MESSAGE, message_id, delay=delay)
+def enqueue_messages(texts: Sequence[tuple[int, datetime]]) -> None:
+    """Put outbox messages (id, due time) on the queue, delayed until they may be sent.
+
+    Texts due in the same second (or already due) share ``send_messages`` jobs of up to
+    ``SEND_BATCH`` ids; a text on its own gets a ``send_message`` job.
+    """
+    now = utcnow()
+    by_delay: dict[int, list[int]] = {}
+    for message_id, send_after in texts:
+        delay = max(0, math.ceil((send_after - now).total_seconds()))
+        by_delay.setdefault(delay, []).append(message_id)
+    for seconds, ids in by_delay.items():
+        wait = timedelta(seconds=seconds)
+        for first in range(0, len(ids), SEND_BATCH):
+            chunk = ids[first : first + SEND_BATCH]
+            if len(chunk) == 1:
+                enqueue(SEND_MESSAGE, chunk[0], delay=wait)
+            else:
+                enqueue(SEND_MESSAGES, chunk, delay=wait)
 
 
 def queue_replan(

@@ -35,7 +35,7 @@ from shared.outbox import (
     RECOVER_MESSAGE,
     SEND_REMINDERS,
     enqueue,
-    enqueue_message,
+    enqueue_messages,
     sending_lease,
 )
 from shared.settings import get_settings
@@ -70,9 +70,8 @@ def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> Swee
             .order_by(col(Message.send_after))
             .limit(batch)
         ).all()
+        enqueue_messages([(m.id, m.send_after) for m in messages if m.id is not None])
         for message in messages:
-            assert message.id is not None
-            enqueue_message(message.id)
             message.enqueued_at = now
             session.add(message)
         tickets = session.exec(

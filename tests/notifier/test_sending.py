@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from notifier.fake_twilio import Fault, RunningFakeTwilio
 from notifier.ratelimit import MemoryRateLimiter
 from notifier.senders import TwilioSender
-from notifier.sending import MAX_ATTEMPTS, send_now
+from notifier.sending import MAX_ATTEMPTS, MAX_BACKOFF, retry_delay, send_batch, send_now
 from shared.consent import record_consent
 from shared.models import AuditEvent, ConsentState, Message, MessageStatus, Rider, utcnow
 from tests.notifier.conftest import ORG_NUMBER
@@ -21,13 +21,13 @@ TO = "+14165550123"
 
 def _message(engine: Engine, organisation_id: int, **changes: object) -> int:
     with Session(engine) as session:
-        message = Message(
-            organisation_id=organisation_id,
-            to_number=TO,
-            from_number=ORG_NUMBER,
-            body="Your ride is confirmed for 10:00. 車已確認。",
-            **changes,  # type: ignore[arg-type]
-        )
+        fields: dict[str, object] = {
+            "organisation_id": organisation_id,
+            "to_number": TO,
+            "from_number": ORG_NUMBER,
+            "body": "Your ride is confirmed for 10:00. 車已確認。",
+        }
+        message = Message(**{**fields, **changes})  # type: ignore[arg-type]
         session.add(message)
         session.commit()
         assert message.id is not None
@@ -206,3 +206,96 @@ def test_a_message_held_for_quiet_hours_waits_until_due(
     attempt = send_now(engine, message_id, twilio_sender, _unlimited(), None)
     assert attempt.outcome == "requeue" and attempt.delay > 7000
     assert fake_twilio.fake.messages() == []
+
+
+def test_a_batch_gives_each_message_its_own_outcome(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    """One read, claim and store for the batch; each text still meets its own fate."""
+    names = ("opted_out", "failing", "refused", "fine")
+    others = ["+14165550131", "+14165550132", "+14165550133", "+14165550134"]
+    opted_out, failing, refused, fine = others
+    with Session(engine) as session:
+        record_consent(
+            session,
+            organisation_id,
+            opted_out,
+            ConsentState.OPTED_OUT,
+            keyword="STOP",
+            source="sms",
+        )
+        session.commit()
+    fake_twilio.fake.add_fault(Fault.rejected(500, 20500), to=failing)
+    fake_twilio.fake.add_fault(Fault.rejected(400, 21211), to=refused)
+    ids = {
+        "sent": _message(engine, organisation_id),
+        "already": _message(engine, organisation_id, status=MessageStatus.SENT),
+        "later": _message(engine, organisation_id, send_after=utcnow() + timedelta(hours=1)),
+        **{
+            name: _message(engine, organisation_id, to_number=number)
+            for name, number in zip(names, others, strict=True)
+        },
+    }
+    attempts = send_batch(engine, [*ids.values(), 999_999], twilio_sender, _unlimited(), None)
+    outcomes = {name: attempts[message_id].outcome for name, message_id in ids.items()}
+    assert outcomes == {
+        "sent": "sent",
+        "already": "skipped",
+        "later": "requeue",
+        "opted_out": "cancelled",
+        "failing": "retry",
+        "refused": "undeliverable",
+        "fine": "sent",
+    }
+    assert attempts[999_999].outcome == "skipped"
+    assert 0.75 <= attempts[ids["failing"]].delay <= 1.25  # first retry: about a second
+    statuses = {name: _row(engine, message_id).status for name, message_id in ids.items()}
+    assert statuses == {
+        "sent": MessageStatus.SENT,
+        "already": MessageStatus.SENT,
+        "later": MessageStatus.PENDING,
+        "opted_out": MessageStatus.CANCELLED,
+        "failing": MessageStatus.PENDING,
+        "refused": MessageStatus.FAILED,
+        "fine": MessageStatus.SENT,
+    }
+    reached = {m.to: m.sid for m in fake_twilio.fake.messages()}
+    assert set(reached) == {TO, fine}
+    assert _row(engine, ids["fine"]).provider_id == reached[fine]
+
+
+def test_a_batch_delivered_twice_sends_each_text_once(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    ids = [_message(engine, organisation_id, to_number=f"+1416555014{n}") for n in range(5)]
+    first = send_batch(engine, ids, twilio_sender, _unlimited(), None)
+    second = send_batch(engine, ids, twilio_sender, _unlimited(), None)
+    assert {a.outcome for a in first.values()} == {"sent"}
+    assert {a.outcome for a in second.values()} == {"skipped"}
+    assert len(fake_twilio.fake.messages()) == 5
+
+
+def test_a_rate_limited_batch_sends_what_fits_and_defers_the_rest_without_an_attempt(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    ids = [_message(engine, organisation_id, to_number=f"+1416555015{n}") for n in range(3)]
+    attempts = send_batch(engine, ids, twilio_sender, MemoryRateLimiter(1.0, burst=2.0), None)
+    assert [attempts[i].outcome for i in ids] == ["sent", "sent", "requeue"]
+    assert _row(engine, ids[2]).attempts == 0
+    assert len(fake_twilio.fake.messages()) == 2
+
+
+def test_retry_delays_double_with_jitter_up_to_a_cap() -> None:
+    for attempts, base in [(1, 1.0), (2, 2.0), (4, 8.0), (30, float(MAX_BACKOFF))]:
+        delays = [retry_delay(attempts) for _ in range(50)]
+        assert all(0.75 * base <= d <= 1.25 * base for d in delays)
+        assert len(set(delays)) > 1  # jittered: texts failing together spread out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
@@ -19,24 +18,9 @@ from shared.models import (
     ReplanTicket,
     utcnow,
 )
-from shared.queue import build_broker, use_broker
 from shared.relay import sweep
 from shared.settings import reset_settings
-
-
-@pytest.fixture
-def stub() -> StubBroker:
-    broker = build_broker(None)
-    assert isinstance(broker, StubBroker)
-    for queue in ("notifier", "scheduler"):
-        broker.declare_queue(queue)
-    use_broker(broker)
-    return broker
-
-
-def _queued(broker: StubBroker, queue: str) -> list[tuple[str, tuple[object, ...]]]:
-    messages = [dramatiq.Message.decode(raw) for raw in broker.queues[queue].queue]
-    return [(m.actor_name, tuple(m.args)) for m in messages]
+from tests.shared.conftest import queued
 
 
 @pytest.fixture
@@ -72,7 +56,7 @@ def test_a_pending_message_nobody_enqueued_is_enqueued_once(
         session.commit()
         stale_id = stale.id
     assert sweep(engine).messages == 1
-    assert _queued(stub, "notifier") == [("send_message", (stale_id,))]
+    assert queued(stub, "notifier") == [("send_message", (stale_id,))]
     assert sweep(engine).messages == 0  # enqueued just now: not stale yet
 
 
@@ -95,8 +79,8 @@ def test_a_due_replan_ticket_and_an_unannounced_plan_are_enqueued(
         plan_id = plan.id
     result = sweep(engine)
     assert (result.replans, result.plans) == (1, 1)
-    assert _queued(stub, "scheduler") == [("plan_day", (org_id, "2026-12-03", "t1"))]
-    assert ("notify_plan", (plan_id,)) in _queued(stub, "notifier")
+    assert queued(stub, "scheduler") == [("plan_day", (org_id, "2026-12-03", "t1"))]
+    assert ("notify_plan", (plan_id,)) in queued(stub, "notifier")
 
 
 def test_a_stuck_send_is_handed_to_recovery(engine: Engine, org_id: int, stub: StubBroker) -> None:
@@ -113,7 +97,7 @@ def test_a_stuck_send_is_handed_to_recovery(engine: Engine, org_id: int, stub: S
         session.commit()
         stuck_id = stuck.id
     assert sweep(engine).recoveries == 1
-    assert _queued(stub, "notifier") == [("recover_message", (stuck_id,))]
+    assert queued(stub, "notifier") == [("recover_message", (stuck_id,))]
 
 
 def test_reminders_are_due_for_tomorrows_published_plan(
@@ -135,4 +119,4 @@ def test_reminders_are_due_for_tomorrows_published_plan(
         )
         session.commit()
     assert sweep(engine).reminders == 1
-    assert _queued(stub, "notifier") == [("send_reminders", (org_id, tomorrow.isoformat()))]
+    assert queued(stub, "notifier") == [("send_reminders", (org_id, tomorrow.isoformat()))]
