@@ -49,6 +49,15 @@ class _Builder:
             for r in c.requests
         ]
 
+    def full(self, v: int, stops: list[int]) -> list[int]:
+        """``stops`` between the start and end depots of vehicle ``v``."""
+        return [self.c.vehicle_start_node[v], *stops, self.c.vehicle_end_node[v]]
+
+    def cost_of(self, v: int, stops: list[int]) -> int:
+        """Arc costs of a route plus the vehicle's fixed cost."""
+        arcs = sum(self.arc(a, b) for a, b in itertools.pairwise(self.full(v, stops)))
+        return arcs + self.c.vehicles[v].fixed_cost
+
     def transit(self, a: int, b: int) -> int:
         return self.time[self.loc[a]][self.loc[b]] + self.svc[a]
 
@@ -65,7 +74,7 @@ class _Builder:
     def schedule(self, v: int, stops: list[int]) -> _Route | None:
         """Earliest times of ``stops`` on vehicle ``v``, or None when a rule breaks."""
         c = self.c
-        full = [c.vehicle_start_node[v], *stops, c.vehicle_end_node[v]]
+        full = self.full(v, stops)
         n = len(full)
         lo, hi = self.bounds(v, full)
         tr = [self.transit(a, b) for a, b in itertools.pairwise(full)]
@@ -118,7 +127,7 @@ class _Builder:
         """
         c = self.c
         p, d = 2 * r, 2 * r + 1
-        full = [c.vehicle_start_node[v], *route.stops, c.vehicle_end_node[v]]
+        full = self.full(v, route.stops)
         times, latest, loads = route.times, route.latest, route.loads
         (lo_p, hi_p), (lo_d, hi_d) = c.node_window[p], c.node_window[d]
         q, cap = c.node_demand[p], c.vehicles[v].capacity
@@ -173,6 +182,134 @@ def _insert(stops: list[int], r: int, i: int, j: int) -> list[int]:
     return [*stops[:i], 2 * r, *stops[i:j], 2 * r + 1, *stops[j:]]
 
 
+class _Day:
+    """The routes being built and which requests they serve."""
+
+    def __init__(self, b: _Builder, start: Routes | None, moved: int) -> None:
+        c = b.c
+        self.b, self.c, self.moved = b, c, moved
+        # None: the vehicle cannot even drive from its start to its end within its shift.
+        self.routes: list[_Route | None] = []
+        for v in range(len(c.vehicles)):
+            kept = b.schedule(v, list(start[v])) if start and start[v] else None
+            self.routes.append(kept or b.schedule(v, []))
+        self.placed = {n // 2 for r in self.routes if r for n in r.stops}
+        self.timed_returns = {ret for _, ret, _ in c.timed_links}
+        self.outbound_of = {ret: out for out, ret, _ in c.links}
+        self.return_of = {out: ret for out, ret, _ in c.links}
+        self.everyone = list(range(len(c.vehicles)))
+
+    def size(self, v: int) -> int:
+        route = self.routes[v]
+        return len(route.stops) if route else 0
+
+    def may_place(self, r: int) -> bool:
+        """Unplaced, and counted if placed: a return needs its outbound placed first."""
+        if r in self.placed or r in self.timed_returns:
+            return False
+        return r not in self.outbound_of or self.outbound_of[r] in self.placed
+
+    def best(
+        self, r: int, routes: list[_Route | None], banned: int = -1
+    ) -> tuple[int, _Route, int] | None:
+        """The cheapest feasible insertion of ``r`` into ``routes`` (not on vehicle ``banned``):
+        vehicle, new route and added cost."""
+        c, b = self.c, self.b
+        options = [
+            (added + self.opening(v, route) + self.moving(r, v), v, i, j)
+            for v in (c.allowed[r] or self.everyone)
+            if v != banned and (route := routes[v]) is not None
+            for added, i, j in b.candidates(v, route, r)
+        ]
+        options.sort()
+        for added, v, i, j in options[:_TRIES]:
+            old = routes[v]
+            assert old is not None
+            new = b.schedule(v, _insert(old.stops, r, i, j))
+            if new is not None:
+                return v, new, added
+        return None
+
+    def opening(self, v: int, route: _Route) -> int:
+        """The fixed cost of vehicle ``v`` when its route is still empty."""
+        return 0 if route.stops else self.c.vehicles[v].fixed_cost
+
+    def moving(self, r: int, v: int) -> int:
+        """The cost of putting ``r`` on ``v`` when the previous plan had it elsewhere."""
+        was = self.c.previous_vehicle[r] if self.c.previous_vehicle else None
+        return self.moved if was is not None and was != v else 0
+
+    def empty_route(self, v: int) -> bool:
+        """Move every request of route ``v`` to other routes when that saves cost."""
+        route = self.routes[v]
+        if route is None or not route.stops:
+            return False
+        requests = [n // 2 for n in route.stops if n % 2 == 0]
+        trial = list(self.routes)
+        trial[v] = self.b.schedule(v, [])
+        saved = self.b.cost_of(v, route.stops) + sum(self.moving(r, v) for r in requests)
+        for r in sorted(requests, key=lambda r: self.c.node_window[2 * r][0]):
+            found = self.best(r, trial, banned=v)
+            if found is None:
+                return False
+            trial[found[0]] = found[1]
+            saved -= found[2]
+        if saved <= 0:
+            return False
+        self.routes = trial
+        return True
+
+    def place(self, r: int) -> bool:
+        found = self.best(r, self.routes)
+        if found is None:
+            return False
+        self.routes[found[0]] = found[1]
+        self.placed.add(r)
+        return True
+
+    def place_by_ejection(self, r: int) -> bool:
+        """Make room for ``r`` by taking out one request of no higher priority.
+
+        The request taken out goes to its cheapest place elsewhere; when there is none, the
+        swap is kept only if ``r`` has the higher priority.
+        """
+        c, b = self.c, self.b
+        (lo, _), (_, hi) = c.node_window[2 * r], c.node_window[2 * r + 1]
+        prio = c.requests[r].priority
+        for v in c.allowed[r] or self.everyone:
+            route = self.routes[v]
+            if route is None:
+                continue
+            for x in {n // 2 for n in route.stops}:
+                if (
+                    c.requests[x].priority > prio
+                    or self.return_of.get(x) in self.placed
+                    or c.node_window[2 * x][0] > hi
+                    or c.node_window[2 * x + 1][1] < lo
+                ):
+                    continue
+                lighter = b.schedule(v, [n for n in route.stops if n // 2 != x])
+                if lighter is None:
+                    continue
+                trial = list(self.routes)
+                trial[v] = lighter
+                found = self.best(r, trial)
+                if found is None:
+                    continue
+                trial[found[0]] = found[1]
+                moved = self.best(x, trial)
+                if moved is None and c.requests[x].priority == prio:
+                    continue
+                if moved is not None:
+                    trial[moved[0]] = moved[1]
+                else:
+                    self.placed.discard(x)
+                self.routes = trial
+                self.placed.add(r)
+                return True
+        return False
+
+
 def construct(
     c: Compiled,
     travel: Travel,
@@ -180,46 +317,36 @@ def construct(
     weight: int,
     deadline: float,
     start: Routes | None = None,
+    moved: int = 0,
 ) -> Routes:
     """Routes serving as many requests as cheap insertion can place before ``deadline``.
 
     ``start`` (per vehicle, e.g. the previous plan) is kept where it is still feasible and
-    extended; requests already in it are not inserted again.
+    extended; requests already in it are not inserted again, and ``moved`` is what moving
+    a request off its vehicle in the previous plan costs. Then, while anything improves:
+    requests left out get a second chance, by ejection if need be (highest priority first),
+    and routes are emptied into the others, smallest first, when that saves cost.
     """
-    b = _Builder(c, travel, arc_cost, weight)
-    nv = len(c.vehicles)
-    # None: the vehicle cannot even drive from its start to its end within its shift.
-    routes: list[_Route | None] = []
-    for v in range(nv):
-        kept = b.schedule(v, list(start[v])) if start and start[v] else None
-        routes.append(kept or b.schedule(v, []))
-    placed = {n // 2 for r in routes if r for n in r.stops}
-    timed_returns = {ret for _, ret, _ in c.timed_links}
-    outbound_of = {ret: out for out, ret, _ in c.links}
-    everyone = list(range(nv))
+    day = _Day(_Builder(c, travel, arc_cost, weight), start, moved)
     order = sorted(
         range(len(c.requests)), key=lambda r: (c.node_window[2 * r][0], c.node_window[2 * r + 1][1])
     )
     for r in order:
         if time.monotonic() > deadline:
             break
-        if r in placed or r in timed_returns:
-            continue
-        if r in outbound_of and outbound_of[r] not in placed:
-            continue
-        options = [
-            (added + (0 if route.stops else c.vehicles[v].fixed_cost), v, i, j)
-            for v in (c.allowed[r] or everyone)
-            if (route := routes[v]) is not None
-            for added, i, j in b.candidates(v, route, r)
-        ]
-        options.sort()
-        for _, v, i, j in options[:_TRIES]:
-            old = routes[v]
-            assert old is not None
-            new = b.schedule(v, _insert(old.stops, r, i, j))
-            if new is not None:
-                routes[v] = new
-                placed.add(r)
+        if day.may_place(r):
+            day.place(r)
+    by_priority = sorted(order, key=lambda r: -c.requests[r].priority)
+    changed = True
+    while changed and time.monotonic() < deadline:
+        changed = False
+        for r in by_priority:
+            if time.monotonic() > deadline:
                 break
-    return [r.stops if r else [] for r in routes]
+            if day.may_place(r) and (day.place(r) or day.place_by_ejection(r)):
+                changed = True
+        for v in sorted(day.everyone, key=day.size):
+            if time.monotonic() > deadline:
+                break
+            changed = day.empty_route(v) or changed
+    return [r.stops if r else [] for r in day.routes]

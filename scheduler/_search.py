@@ -97,7 +97,9 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         warm = best[0] if best else None
     built = _wants_construction(c, params)
     if built:
-        warm = construct(c, travel, params.arc_cost, params.weights.travel, deadline, warm)
+        # At most half the time: improving sub-problems should get the rest.
+        until = time.monotonic() + (deadline - time.monotonic()) / 2
+        warm = construct(c, travel, params.arc_cost, params.weights.travel, until, warm, moved)
         log.info("construction: %d of %d requests placed", _served(warm) // 2, len(c.requests))
         if len(c.requests) >= params.construct_from:
             return _by_parts(c, m, warm, deadline, params)

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 
 from scheduler._compile import compile_problem
 from scheduler._construct import construct
 from scheduler.check import check
-from scheduler.problem import Link, Problem, Request, Solution, SolveParams, Vehicle, Window
+from scheduler.problem import (
+    Link,
+    Problem,
+    Request,
+    Solution,
+    SolveParams,
+    Stop,
+    StopKind,
+    Vehicle,
+    Window,
+)
 from scheduler.solve import plan_of
 from tests.scheduler.conftest import DAY, HOUR, LOC, MIN, town
 
@@ -90,12 +101,25 @@ def test_construction_never_places_a_return_without_its_outbound() -> None:
         assert ret not in placed or out in placed
 
 
-def test_construction_extends_the_routes_it_starts_from() -> None:
+def test_construction_keeps_the_previous_plan_when_moving_costs_more_than_it_saves() -> None:
     problem = busy_day(1)
     c, _ = compile_problem(problem, SolveParams())
     first = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
     kept = [[r[0], r[0] + 1] if r else [] for r in first]  # each route's first request
-    again = construct(c, problem.travel, "time", 1, time.monotonic() + 5, start=kept)
+    previous = {
+        problem.vehicles[v].id: tuple(
+            Stop(c.requests[n // 2].id, StopKind.PICKUP if n % 2 == 0 else StopKind.DROPOFF)
+            for n in route
+        )
+        for v, route in enumerate(kept)
+        if route
+    }
+    replan = replace(problem, previous=previous)
+    c, _ = compile_problem(replan, SolveParams())
+    assert c.previous_routes == kept
+    again = construct(
+        c, problem.travel, "time", 1, time.monotonic() + 5, c.previous_routes, moved=10 * HOUR
+    )
     for before, after in zip(kept, again, strict=True):
         assert [n for n in after if n in before] == before
-    assert sum(map(len, again)) >= sum(map(len, kept))
+    assert sum(map(len, again)) > sum(map(len, kept))
