@@ -109,8 +109,7 @@ def _finish_sent(engine: Engine, provider_ids: Mapping[int, str]) -> None:
             [{"sent_id": k, "sent_provider_id": v} for k, v in provider_ids.items()],
         )
         for provider_id in early_callbacks(session, provider_ids.values()):
-            message = session.exec(select(Message).where(Message.provider_id == provider_id)).one()
-            replay_early_callbacks(session, message)
+            replay_early_callbacks(session, provider_id)
         session.commit()
 
 

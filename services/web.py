@@ -32,6 +32,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # Embedded mode: queued work runs on threads inside this process, so it loads every actor.
     import services.worker  # noqa: F401
 
+    get_engine()  # load the database driver now, not in the first request (half a second)
     start_in_process_worker()
     try:
         yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from notifier.status import status_route
+from notifier.status import apply_status, status_route
 from shared.models import DeliveryEvent, Message, MessageStatus
 from shared.settings import reset_settings
 from tests.notifier.conftest import ORG_NUMBER
@@ -36,14 +38,19 @@ def _post(client: TestClient, params: dict[str, str], signature: str | None = No
     return client.post("/sms/status", data=params, headers=headers).status_code
 
 
-def _sent_message(engine: Engine, organisation_id: int, sid: str = "SM1") -> int:
+def _sent_message(
+    engine: Engine,
+    organisation_id: int,
+    sid: str = "SM1",
+    status: MessageStatus = MessageStatus.SENT,
+) -> int:
     with Session(engine) as session:
         message = Message(
             organisation_id=organisation_id,
             to_number="+14165550123",
             from_number=ORG_NUMBER,
             body="hi",
-            status=MessageStatus.SENT,
+            status=status,
             provider_id=sid,
         )
         session.add(message)
@@ -117,3 +124,33 @@ def test_without_an_auth_token_callbacks_are_refused(
     with TestClient(Starlette(routes=[status_route(engine)])) as client:
         response = client.post("/sms/status", data={"MessageSid": "SM1", "MessageStatus": "sent"})
     assert response.status_code == 403
+
+
+def test_a_late_sent_callback_racing_a_delivered_one_cannot_move_the_status_back(
+    engine: Engine, organisation_id: int
+) -> None:
+    """``delivered`` holds the row; ``sent``, arriving meanwhile, waits and then changes nothing."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite writes one transaction at a time anyway")
+    # Still 'sending' in our books: the provider's answer and its callbacks crossed.
+    message_id = _sent_message(engine, organisation_id, status=MessageStatus.SENDING)
+    with Session(engine) as first:
+        assert apply_status(first, "SM1", "delivered", None, {})
+        first.flush()  # the row is locked until commit
+        late: list[bool] = []
+
+        def sent_callback() -> None:
+            with Session(engine) as second:
+                late.append(apply_status(second, "SM1", "sent", None, {}))
+                second.commit()
+
+        racer = threading.Thread(target=sent_callback)
+        racer.start()
+        time.sleep(0.3)  # the racer is now waiting for the row lock
+        first.commit()
+        racer.join(timeout=10)
+    assert late == [False]
+    assert _status(engine, message_id).status == MessageStatus.DELIVERED
+    with Session(engine) as session:
+        events = session.exec(select(DeliveryEvent.status)).all()
+    assert sorted(events) == ["delivered", "sent"]
