@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 Routes = list[list[int]]
 
-SEEDED = 0.7
+#: share of sub-problems built around an unserved request (when offering them)
+_SEEDED = 0.7
 
 
 @dataclass(frozen=True)
@@ -161,9 +162,14 @@ def improve(
         k = rnd.choice((1, 2, 2, 3))
         served = plan.served()
         waiting = plan.insertable(served, used) if how.fill else []
-        if waiting and rnd.random() < SEEDED:
-            # Start from a request left out: the routes that pass nearest may make room.
-            chosen = plan.routes_near(rnd.choice(waiting), k + 1)
+        empty = [v for v in range(nv) if not plan.routes[v]]
+        if waiting and rnd.random() < _SEEDED:
+            # Start from a request left out: the routes that pass nearest may make room,
+            # with a free vehicle that may carry it.
+            u = rnd.choice(waiting)
+            chosen = plan.routes_near(u, k + 1)
+            allowed = c.allowed[u]
+            empty = [v for v in empty if allowed is None or v in allowed]
         else:
             seed_v = rnd.choice(used)
             others = sorted(
@@ -171,7 +177,6 @@ def improve(
                 key=lambda v: closeness(m, plan.routes[seed_v], plan.routes[v]),
             )
             chosen = [seed_v, *others[:k]]
-        empty = [v for v in range(nv) if not plan.routes[v]]
         if empty and rnd.random() < 0.3:
             chosen.append(rnd.choice(empty))
         extra = plan.nearby_unserved(chosen, served, how.fill) if how.fill else []
