@@ -8,10 +8,11 @@ minutes turned into seconds. Every scenario is a frozen Problem; tests derive va
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
-from scheduler.problem import Problem, Request, SolveParams, Travel, Vehicle, Window
+from scheduler.problem import Link, Problem, Request, SolveParams, Travel, Vehicle, Window
 
 # name -> (x, y) in "minutes" apart
 PLACES: dict[str, tuple[float, float]] = {
@@ -53,6 +54,57 @@ def car(vid: str, **kw: object) -> Vehicle:
 
 
 FAST = SolveParams(time_limit=0.5)
+
+TOWN = [name for name in LOC if name != "far_town"]
+
+
+def busy_day(seed: int, n_trips: int = 30, n_cars: int = 4) -> Problem:
+    """Round trips and one-way rides around the town; some need a wheelchair space."""
+    rnd = random.Random(seed)
+    requests: list[Request] = []
+    for k in range(n_trips):
+        home, dest = rnd.sample(TOWN, 2)
+        chair = rnd.random() < 0.2
+        appt = rnd.randrange(9 * HOUR, 16 * HOUR, 15 * MIN)
+        common: dict[str, object] = {
+            "load": (0, 1) if chair else (1, 0),
+            "skills": frozenset({"wheelchair"}) if chair else frozenset(),
+            "pickup_service": 2 * MIN,
+            "max_ride_time": 40 * MIN,
+        }
+        out = Request(
+            id=f"r{k}",
+            pickup=LOC[home],
+            dropoff=LOC[dest],
+            dropoff_window=Window(appt - 30 * MIN, appt),
+            **common,  # type: ignore[arg-type]
+        )
+        requests.append(out)
+        if rnd.random() < 0.5:
+            wait = rnd.choice([30, 60]) * MIN
+            requests.append(
+                Request(
+                    id=f"r{k}b",
+                    pickup=LOC[dest],
+                    dropoff=LOC[home],
+                    pickup_window=Window(appt + wait, appt + wait + HOUR),
+                    after=Link(out.id, wait),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+    vehicles = tuple(
+        Vehicle(
+            id=f"v{k}",
+            start=LOC["depot"],
+            end=LOC["depot"],
+            shift=DAY,
+            capacity=(3, 1) if k == 0 else (3, 0),
+            skills=frozenset({"wheelchair"}) if k == 0 else frozenset(),
+            fixed_cost=HOUR,
+        )
+        for k in range(n_cars)
+    )
+    return Problem(tuple(requests), vehicles, town())
 
 
 @pytest.fixture

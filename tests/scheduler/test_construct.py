@@ -2,77 +2,15 @@
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import replace
 
 from scheduler._compile import compile_problem
 from scheduler._construct import construct
 from scheduler.check import check
-from scheduler.problem import (
-    Link,
-    Problem,
-    Request,
-    Solution,
-    SolveParams,
-    Stop,
-    StopKind,
-    Vehicle,
-    Window,
-)
+from scheduler.problem import Problem, Solution, SolveParams, Stop, StopKind
 from scheduler.solve import plan_of
-from tests.scheduler.conftest import DAY, HOUR, LOC, MIN, town
-
-TOWN = [name for name in LOC if name != "far_town"]
-
-
-def busy_day(seed: int, n_trips: int = 30, n_cars: int = 4) -> Problem:
-    """Round trips and one-way rides around the town; some need a wheelchair space."""
-    rnd = random.Random(seed)
-    requests: list[Request] = []
-    for k in range(n_trips):
-        home, dest = rnd.sample(TOWN, 2)
-        chair = rnd.random() < 0.2
-        appt = rnd.randrange(9 * HOUR, 16 * HOUR, 15 * MIN)
-        common: dict[str, object] = {
-            "load": (0, 1) if chair else (1, 0),
-            "skills": frozenset({"wheelchair"}) if chair else frozenset(),
-            "pickup_service": 2 * MIN,
-            "max_ride_time": 40 * MIN,
-        }
-        out = Request(
-            id=f"r{k}",
-            pickup=LOC[home],
-            dropoff=LOC[dest],
-            dropoff_window=Window(appt - 30 * MIN, appt),
-            **common,  # type: ignore[arg-type]
-        )
-        requests.append(out)
-        if rnd.random() < 0.5:
-            wait = rnd.choice([30, 60]) * MIN
-            requests.append(
-                Request(
-                    id=f"r{k}b",
-                    pickup=LOC[dest],
-                    dropoff=LOC[home],
-                    pickup_window=Window(appt + wait, appt + wait + HOUR),
-                    after=Link(out.id, wait),
-                    **common,  # type: ignore[arg-type]
-                )
-            )
-    vehicles = tuple(
-        Vehicle(
-            id=f"v{k}",
-            start=LOC["depot"],
-            end=LOC["depot"],
-            shift=DAY,
-            capacity=(3, 1) if k == 0 else (3, 0),
-            skills=frozenset({"wheelchair"}) if k == 0 else frozenset(),
-            fixed_cost=HOUR,
-        )
-        for k in range(n_cars)
-    )
-    return Problem(tuple(requests), vehicles, town())
+from tests.scheduler.conftest import HOUR, busy_day
 
 
 def constructed(problem: Problem) -> tuple[list[list[int]], Solution]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+import pytest
+
+from scheduler import _ortools as backend
+from scheduler._compile import compile_problem
 from scheduler.check import check
 from scheduler.problem import Problem, Stop, Window
 from scheduler.solve import solve
-from tests.scheduler.conftest import FAST, HOUR, car, ride
+from tests.scheduler.conftest import FAST, HOUR, busy_day, car, ride
 
 
 def busy_morning(base: Problem) -> Problem:
@@ -87,3 +92,29 @@ def test_descending_from_several_starts_keeps_the_best_feasible_plan(
     assert check(problem, solution) == []
     assert solution.unserved == ()
     assert solution.stats["starts_tried"] == 3
+
+
+def test_a_big_linked_day_is_planned_by_parts_and_the_whole_model_is_never_searched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From ``construct_from`` requests up: our start, then sub-problems of a few routes only.
+
+    (OR-Tools cannot be stopped while it checks a start or builds a first solution for the
+    whole of a big day, so searching it would break the time limit.)
+    """
+    problem = busy_day(3, n_trips=150, n_cars=10)
+    sizes: list[int] = []
+    real = backend.search
+
+    def spy(model: backend.Model, **kw: Any) -> Any:
+        sizes.append(model.manager.GetNumberOfNodes())
+        return real(model, **kw)
+
+    monkeypatch.setattr(backend, "search", spy)
+    solution = solve(problem, replace(FAST, time_limit=2.0, construct_from=100))
+    assert check(problem, solution) == []
+    served = sum(len(r.visits) // 2 for r in solution.routes)
+    assert served >= 0.85 * len(problem.requests)
+    whole, _ = compile_problem(problem, FAST)
+    assert sizes, "sub-problems were searched"
+    assert max(sizes) < len(whole.node_location)
