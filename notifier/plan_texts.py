@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from notifier.quiet_hours import next_send_time
 from notifier.templates import (
+    BookingCancelled,
     BookingChanged,
     BookingConfirmed,
     Context,
@@ -37,6 +38,7 @@ from shared.models import (
     Plan,
     PlanState,
     ReminderRun,
+    RequestStatus,
     Rider,
     RideRequest,
     Route,
@@ -46,6 +48,7 @@ from shared.models import (
     utcnow,
 )
 from shared.outbox import queue_text
+from shared.request_status import SMS_ACTOR
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -223,12 +226,41 @@ def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
             continue
         kind = BookingConfirmed if previous is None else BookingChanged
         _write_ride(session, writer, leg, kind)
+    _write_cancellations(session, writer, before, after)
     _write_apologies(session, plan, writer, after)
     plan.notified_at = utcnow()
     session.add(plan)
     session.flush()
     log.info("plan %d: %d texts written", plan_id, writer.count)
     return writer.count
+
+
+def _write_cancellations(
+    session: Session,
+    writer: _Writer,
+    before: dict[tuple[int, LegKind], _Leg],
+    after: dict[tuple[int, LegKind], _Leg],
+) -> None:
+    """Tell riders that a published ride was cancelled by a dispatcher or through the API.
+
+    A rider who cancelled by text had the answer in the reply, so hears nothing more; a round
+    trip gets one text, about its first leg.
+    """
+    gone = [
+        leg
+        for key, leg in before.items()
+        if key not in after
+        and leg.request.status == RequestStatus.CANCELLED
+        and leg.request.status_changed_by != SMS_ACTOR
+    ]
+    outbound = {leg.request.id for leg in gone if leg.leg == LegKind.OUTBOUND}
+    for leg in gone:
+        if leg.leg == LegKind.RETURN or leg.request.outbound_request_id in outbound:
+            continue
+        rider = session.get(Rider, leg.request.rider_id)
+        assert rider is not None
+        context = BookingCancelled(pickup_at=leg.pickup_at, destination=leg.destination)
+        writer.write(rider.phone, rider.preferred_language, context, request_id=leg.request.id)
 
 
 def _write_apologies(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from shared.models import RequestStatus, RequestStatusEvent, RideRequest, utcnow
 
+#: who changed a request when the rider did it by text (they had the answer in the reply)
+SMS_ACTOR = "sms"
+
 
 def change_status(
     request: RideRequest, to: RequestStatus, reason: str, actor: str

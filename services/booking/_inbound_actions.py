@@ -42,10 +42,10 @@ from shared.models import (
     RideRequest,
 )
 from shared.phones import mask
+from shared.request_status import SMS_ACTOR
 
 log = logging.getLogger(__name__)
 
-SMS_ACTOR = "sms"
 _MAX_STORE_MINUTES = 480
 
 

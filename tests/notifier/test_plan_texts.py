@@ -23,6 +23,7 @@ from shared.models import (
     RideRequest,
 )
 from shared.publishing import publish_plan
+from shared.request_status import SMS_ACTOR, change_status
 from shared.sample import SampleSize, seed_sample
 
 DAY = date(2026, 12, 3)
@@ -163,3 +164,44 @@ def test_reminders_are_written_once_per_day(engine: Engine, planned: PlanResult)
     assert first > 0 and second == 0
     reminders = [t for t in _texts(engine) if t.template == "ride_reminder"]
     assert len(reminders) == first
+
+
+def test_a_ride_cancelled_by_a_dispatcher_is_texted_to_its_rider_at_the_next_publication(
+    engine: Engine, planned: PlanResult
+) -> None:
+    """The rider who cancelled by SMS had the answer in the reply, so hears nothing more."""
+    _publish(engine, planned.plan_id)
+    with Session(engine) as session:
+        write_plan_texts(session, planned.plan_id, BASE)
+        session.commit()
+    served: dict[int, int] = {}  # rider id -> one of their served outbound requests
+    for route in planned.solution.routes:
+        for visit in route.visits:
+            leg = planned.day.legs[visit.request]
+            with Session(engine) as session:
+                request = session.get(RideRequest, leg.request_id)
+                assert request is not None
+                if request.outbound_request_id is None:
+                    served.setdefault(request.rider_id, leg.request_id)
+    assert len(served) >= 2, "the scenario needs two riders with served rides"
+    by_dispatcher, by_sms = list(served.values())[:2]
+    with Session(engine) as session:
+        for request_id, actor in ((by_dispatcher, "dispatcher@example.org"), (by_sms, SMS_ACTOR)):
+            request = session.get(RideRequest, request_id)
+            assert request is not None
+            session.add(change_status(request, RequestStatus.CANCELLED, "no longer needed", actor))
+            session.add(request)
+        session.commit()
+    before = len(_texts(engine))
+    org_id = planned.day.organisation.id
+    assert org_id is not None
+    again = plan_and_store(org_id, DAY, time_limit=1, engine=engine)
+    _publish(engine, again.plan_id)
+    with Session(engine) as session:
+        write_plan_texts(session, again.plan_id, BASE)
+        session.commit()
+        rider = session.get(Rider, next(r for r, q in served.items() if q == by_dispatcher))
+        assert rider is not None
+    cancellations = [t for t in _texts(engine)[before:] if t.template == "booking_cancelled"]
+    assert [(t.to_number, t.request_id) for t in cancellations] == [(rider.phone, by_dispatcher)]
+    assert cancellations[0].segments <= 2
