@@ -6,7 +6,11 @@ The deterministic sample generator (``shared.sample``) makes a Greater Toronto n
 requests and M drivers; it is stored in a throwaway SQLite database, planned by
 ``scheduler.planning.plan_and_store`` (the adapter, the solver, the plan rows) and the solution is
 verified by the independent feasibility checker. Prints one table row: legs, drivers, served,
-unserved by reason, drivers used, wall time split into build, solve and store.
+unserved by reason, drivers used, solve and wall time; then how many legs are infeasible by
+construction (pre-check reasons, and return legs that cannot follow their outbound in time:
+the outbound's earliest drop-off plus the wait passes the return's latest pick-up) and how
+many are left for lack of room. ``--fleet-scale N`` also solves the same legs with every
+driver cloned N times (solver only), to show how many drivers the day would need.
 """
 
 from __future__ import annotations
@@ -15,16 +19,21 @@ import argparse
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session
 
+from scheduler._compile import compile_problem
 from scheduler.check import check
-from scheduler.planning import plan_and_store
+from scheduler.planning import params_from_settings, plan_and_store
+from scheduler.problem import Problem, Solution, SolveParams, UnservedReason
+from scheduler.solve import solve
 from shared import migrations
 from shared.db import make_engine
 from shared.sample import SampleSize, seed_sample
+from shared.settings import get_settings
 
 
 def main() -> None:
@@ -35,6 +44,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--date", default="2026-12-03", help="a Thursday")
+    parser.add_argument("--fleet-scale", type=int, default=1, help="also solve with N x drivers")
     args = parser.parse_args()
     day = date.fromisoformat(args.date)
     riders = args.riders or max(1, int(args.requests * 0.6))
@@ -76,6 +86,48 @@ def main() -> None:
     )
     for reason, count in reasons.most_common():
         print(f"  unserved: {count} x {reason}")
+    problem = result.day.problem
+    params = params_from_settings(get_settings().scheduler, args.time_limit, args.seed)
+    infeasible = _infeasible_by_construction(problem, params, solution)
+    room = len(solution.unserved) - sum(infeasible.values())
+    print(
+        f"  infeasible by construction: {sum(infeasible.values())} of {legs} legs "
+        f"({', '.join(f'{n} {why}' for why, n in infeasible.items())}); "
+        f"served {served} of {legs - sum(infeasible.values())} feasible legs "
+        f"({100 * served / max(legs - sum(infeasible.values()), 1):.0f}%); "
+        f"{room} left for lack of room"
+    )
+    if args.fleet_scale > 1:
+        _scaled(problem, params, args.fleet_scale)
+
+
+def _infeasible_by_construction(
+    problem: Problem, params: SolveParams, solution: Solution
+) -> dict[str, int]:
+    """Unserved legs no plan could serve: pre-check reasons, returns that cannot follow."""
+    compiled, _ = compile_problem(problem, params)
+    unserved = {u.request: u.reason for u in solution.unserved}
+    out = Counter(
+        "pre-check: " + reason.value
+        for reason in unserved.values()
+        if reason not in (UnservedReason.NO_ROOM, UnservedReason.OUTBOUND_UNSERVED)
+    )
+    late = sum(1 for _, ret, _ in compiled.timed_links if compiled.requests[ret].id in unserved)
+    if late:
+        out["return cannot follow its outbound in time"] = late
+    return dict(out)
+
+
+def _scaled(problem: Problem, params: SolveParams, scale: int) -> None:
+    vehicles = tuple(replace(v, id=f"{v.id}x{k}") for k in range(scale) for v in problem.vehicles)
+    bigger = replace(problem, vehicles=vehicles)
+    solution = solve(bigger, params)
+    served = sum(len(r.visits) // 2 for r in solution.routes)
+    print(
+        f"  with {scale} x drivers ({len(vehicles)}, solver only): served {served} legs, "
+        f"{len(solution.routes)} drivers used, {solution.stats['seconds']:.1f} s, "
+        f"{len(check(bigger, solution))} violations"
+    )
 
 
 if __name__ == "__main__":
