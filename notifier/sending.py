@@ -1,12 +1,13 @@
-"""Send one outbox message at most once, and recover messages a crash left half-sent.
+"""Send outbox messages at most once each, and recover messages a crash left half-sent.
 
-The claim ``pending -> sending`` is a single conditional UPDATE, so two deliveries of the same
-job (dramatiq guarantees at-least-once) can never both reach the provider. A worker killed
+The claim ``pending -> sending`` is a single conditional UPDATE (for a whole batch at once), so
+two deliveries of the same job (dramatiq guarantees at-least-once), or two jobs naming the same
+message, can never both reach the provider. A worker killed
 between the claim and storing the provider's answer leaves the row in ``sending``; ``recover``
 asks the provider whether it has the text (by recipient, sender, body and time) and either
 records it as sent or puts it back to ``pending``. The one window left: a text the provider
 accepted but does not list yet when ``recover`` looks, which the lease (minutes, against the
-provider's sub-second listing delay) makes vanishingly rare; see README "Exactly once".
+provider's sub-second listing delay) makes vanishingly rare; see README "Texts, exactly once".
 """
 
 from __future__ import annotations
