@@ -46,6 +46,22 @@ def _publish(engine: Engine, plan_id: int) -> None:
         session.commit()
 
 
+def _announce(engine: Engine, plan_id: int) -> int:
+    """Publish a draft plan and write its texts; return how many were written."""
+    _publish(engine, plan_id)
+    with Session(engine) as session:
+        written = write_plan_texts(session, plan_id, BASE)
+        session.commit()
+    return written
+
+
+def _plan_again(engine: Engine, planned: PlanResult) -> PlanResult:
+    """A new draft of the same day (with the published plan to stay close to)."""
+    org_id = planned.day.organisation.id
+    assert org_id is not None
+    return plan_and_store(org_id, DAY, time_limit=1, engine=engine)
+
+
 def _texts(engine: Engine) -> list[Message]:
     with Session(engine) as session:
         return list(session.exec(select(Message)).all())
@@ -83,10 +99,7 @@ def test_publishing_sets_request_statuses_and_supersedes_the_old_plan(
         for request in session.exec(select(RideRequest)).all():
             expected = RequestStatus.SCHEDULED if request.id in served else RequestStatus.UNMET
             assert request.status == expected
-        org_id = planned.day.organisation.id
-    assert org_id is not None
-    second = plan_and_store(org_id, DAY, time_limit=1, engine=engine)
-    _publish(engine, second.plan_id)
+    _publish(engine, _plan_again(engine, planned).plan_id)
     with Session(engine) as session:
         states = {p.version: p.state for p in session.exec(select(Plan)).all()}
     assert states == {1: PlanState.SUPERSEDED, 2: PlanState.PUBLISHED}
@@ -99,19 +112,11 @@ def test_a_published_plan_cannot_be_published_again(engine: Engine, planned: Pla
 
 
 def test_an_unchanged_republication_texts_nobody(engine: Engine, planned: PlanResult) -> None:
-    _publish(engine, planned.plan_id)
-    with Session(engine) as session:
-        write_plan_texts(session, planned.plan_id, BASE)
-        session.commit()
+    _announce(engine, planned.plan_id)
     before = len(_texts(engine))
-    org_id = planned.day.organisation.id
-    assert org_id is not None
     # Same seed, same problem (now with the previous plan to stay close to): same routes.
-    again = plan_and_store(org_id, DAY, time_limit=1, engine=engine)
-    _publish(engine, again.plan_id)
-    with Session(engine) as session:
-        written = write_plan_texts(session, again.plan_id, BASE)
-        session.commit()
+    again = _plan_again(engine, planned)
+    written = _announce(engine, again.plan_id)
     changed = {
         v.request
         for r in again.solution.routes
@@ -170,10 +175,7 @@ def test_a_ride_cancelled_by_a_dispatcher_is_texted_to_its_rider_at_the_next_pub
     engine: Engine, planned: PlanResult
 ) -> None:
     """The rider who cancelled by SMS had the answer in the reply, so hears nothing more."""
-    _publish(engine, planned.plan_id)
-    with Session(engine) as session:
-        write_plan_texts(session, planned.plan_id, BASE)
-        session.commit()
+    _announce(engine, planned.plan_id)
     served: dict[int, int] = {}  # rider id -> one of their served outbound requests
     for route in planned.solution.routes:
         for visit in route.visits:
@@ -193,13 +195,8 @@ def test_a_ride_cancelled_by_a_dispatcher_is_texted_to_its_rider_at_the_next_pub
             session.add(request)
         session.commit()
     before = len(_texts(engine))
-    org_id = planned.day.organisation.id
-    assert org_id is not None
-    again = plan_and_store(org_id, DAY, time_limit=1, engine=engine)
-    _publish(engine, again.plan_id)
+    _announce(engine, _plan_again(engine, planned).plan_id)
     with Session(engine) as session:
-        write_plan_texts(session, again.plan_id, BASE)
-        session.commit()
         rider = session.get(Rider, next(r for r, q in served.items() if q == by_dispatcher))
         assert rider is not None
     cancellations = [t for t in _texts(engine)[before:] if t.template == "booking_cancelled"]

@@ -1,12 +1,26 @@
-"""A stub broker whose queues the outbox tests can read."""
+"""A stub broker whose queues the outbox tests can read, and an organisation to write for."""
 
 from __future__ import annotations
 
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from shared.models import Organisation
 from shared.queue import build_broker, use_broker
+
+
+@pytest.fixture
+def org_id(engine: Engine) -> int:
+    """A stored organisation's id."""
+    with Session(engine) as session:
+        org = Organisation(slug="org", name="Org")
+        session.add(org)
+        session.commit()
+        assert org.id is not None
+        return org.id
 
 
 @pytest.fixture

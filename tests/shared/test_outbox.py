@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from shared.models import Organisation, utcnow
+from shared.models import utcnow
 from shared.outbox import SEND_BATCH, queue_text
 from tests.shared.conftest import queued
-
-
-@pytest.fixture
-def org_id(engine: Engine) -> int:
-    with Session(engine) as session:
-        org = Organisation(slug="org", name="Org")
-        session.add(org)
-        session.commit()
-        assert org.id is not None
-        return org.id
 
 
 def _texts(session: Session, org_id: int, count: int, **extra: object) -> list[int]:

@@ -12,7 +12,6 @@ from sqlmodel import Session
 from shared.models import (
     Message,
     MessageStatus,
-    Organisation,
     Plan,
     PlanState,
     ReplanTicket,
@@ -23,16 +22,10 @@ from shared.settings import reset_settings
 from tests.shared.conftest import queued
 
 
-@pytest.fixture
-def org_id(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setenv("REMINDER_HOUR", "0")  # always past the reminder hour
+@pytest.fixture(autouse=True)
+def _past_the_reminder_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDER_HOUR", "0")
     reset_settings()
-    with Session(engine) as session:
-        org = Organisation(slug="org", name="Org")
-        session.add(org)
-        session.commit()
-        assert org.id is not None
-        return org.id
 
 
 def test_a_pending_message_nobody_enqueued_is_enqueued_once(
