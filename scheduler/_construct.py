@@ -188,6 +188,8 @@ class _Day:
     def __init__(self, b: _Builder, start: Routes | None, moved: int) -> None:
         c = b.c
         self.b, self.c, self.moved = b, c, moved
+        #: while True, opening a vehicle costs nothing (see ``construct``)
+        self.spreading = False
         # None: the vehicle cannot even drive from its start to its end within its shift.
         self.routes: list[_Route | None] = []
         for v in range(len(c.vehicles)):
@@ -232,7 +234,7 @@ class _Day:
 
     def opening(self, v: int, route: _Route) -> int:
         """The fixed cost of vehicle ``v`` when its route is still empty."""
-        return 0 if route.stops else self.c.vehicles[v].fixed_cost
+        return 0 if route.stops or self.spreading else self.c.vehicles[v].fixed_cost
 
     def moving(self, r: int, v: int) -> int:
         """The cost of putting ``r`` on ``v`` when the previous plan had it elsewhere."""
@@ -331,11 +333,16 @@ def construct(
     order = sorted(
         range(len(c.requests)), key=lambda r: (c.node_window[2 * r][0], c.node_window[2 * r + 1][1])
     )
+    # The first pass spreads requests over every driver, fixed costs ignored: charging them
+    # piles the early requests onto few drivers, who then miss later ones (1,000-request GTA
+    # day: 1,166 legs that way, 1,185 this way). Emptying routes below consolidates.
+    day.spreading = True
     for r in order:
         if time.monotonic() > deadline:
             break
         if day.may_place(r):
             day.place(r)
+    day.spreading = False
     by_priority = sorted(order, key=lambda r: -c.requests[r].priority)
     changed = True
     while changed and time.monotonic() < deadline:
