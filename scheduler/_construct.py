@@ -27,7 +27,7 @@ _TRIES = 12
 
 
 @dataclass
-class _Route:
+class Tour:
     """One vehicle's stops with times and loads per position (start depot, stops, end depot)."""
 
     stops: list[int]
@@ -36,7 +36,7 @@ class _Route:
     loads: list[tuple[int, ...]]
 
 
-class _Builder:
+class Builder:
     def __init__(self, c: Compiled, travel: Travel, arc_cost: str, weight: int) -> None:
         self.c = c
         self.time = travel.time
@@ -71,7 +71,7 @@ class _Builder:
         hi = [shift.latest, *(w[n][1] for n in full[1:-1]), shift.latest]
         return lo, hi
 
-    def schedule(self, v: int, stops: list[int]) -> _Route | None:
+    def schedule(self, v: int, stops: list[int]) -> Tour | None:
         """Earliest times of ``stops`` on vehicle ``v``, or None when a rule breaks."""
         c = self.c
         full = self.full(v, stops)
@@ -116,9 +116,9 @@ class _Builder:
         loads: list[tuple[int, ...]] = [tuple(0 for _ in c.vehicles[v].capacity)]
         for node in stops:
             loads.append(tuple(a + b for a, b in zip(loads[-1], c.node_demand[node], strict=True)))
-        return _Route(stops, times, latest, loads)
+        return Tour(stops, times, latest, loads)
 
-    def candidates(self, v: int, route: _Route, r: int) -> list[tuple[int, int, int]]:
+    def candidates(self, v: int, route: Tour, r: int) -> list[tuple[int, int, int]]:
         """(added cost, pick-up position, drop-off position) that pass the quick checks.
 
         A node inserted at position i goes between ``full[i]`` and ``full[i + 1]``. The checks
@@ -182,16 +182,16 @@ def _insert(stops: list[int], r: int, i: int, j: int) -> list[int]:
     return [*stops[:i], 2 * r, *stops[i:j], 2 * r + 1, *stops[j:]]
 
 
-class _Day:
+class Day:
     """The routes being built and which requests they serve."""
 
-    def __init__(self, b: _Builder, start: Routes | None, moved: int) -> None:
+    def __init__(self, b: Builder, start: Routes | None, moved: int) -> None:
         c = b.c
         self.b, self.c, self.moved = b, c, moved
         #: while True, opening a vehicle costs nothing (see ``construct``)
         self.spreading = False
         # None: the vehicle cannot even drive from its start to its end within its shift.
-        self.routes: list[_Route | None] = []
+        self.routes: list[Tour | None] = []
         for v in range(len(c.vehicles)):
             kept = b.schedule(v, list(start[v])) if start and start[v] else None
             self.routes.append(kept or b.schedule(v, []))
@@ -200,6 +200,33 @@ class _Day:
         self.outbound_of = {ret: out for out, ret, _ in c.links}
         self.return_of = {out: ret for out, ret, _ in c.links}
         self.everyone = list(range(len(c.vehicles)))
+
+    def routes_as_nodes(self) -> Routes:
+        return [r.stops if r else [] for r in self.routes]
+
+    def cost(self) -> int:
+        """Penalties of the unplaced plus arc, fixed and moved costs of the routes."""
+        c = self.c
+        total = sum(p for r, p in enumerate(c.penalty) if r not in self.placed)
+        for v, route in enumerate(self.routes):
+            if route and route.stops:
+                total += self.b.cost_of(v, route.stops)
+                total += sum(self.moving(n // 2, v) for n in route.stops if n % 2 == 0)
+        return total
+
+    def remove(self, requests: set[int]) -> bool:
+        """Take ``requests`` out of their routes; False (nothing changed) if one cannot be."""
+        new: dict[int, Tour] = {}
+        for v, route in enumerate(self.routes):
+            if route and any(n // 2 in requests for n in route.stops):
+                lighter = self.b.schedule(v, [n for n in route.stops if n // 2 not in requests])
+                if lighter is None:
+                    return False
+                new[v] = lighter
+        for v, route in new.items():
+            self.routes[v] = route
+        self.placed -= requests
+        return True
 
     def size(self, v: int) -> int:
         route = self.routes[v]
@@ -212,8 +239,8 @@ class _Day:
         return r not in self.outbound_of or self.outbound_of[r] in self.placed
 
     def best(
-        self, r: int, routes: list[_Route | None], banned: int = -1
-    ) -> tuple[int, _Route, int] | None:
+        self, r: int, routes: list[Tour | None], banned: int = -1
+    ) -> tuple[int, Tour, int] | None:
         """The cheapest feasible insertion of ``r`` into ``routes`` (not on vehicle ``banned``):
         vehicle, new route and added cost."""
         c, b = self.c, self.b
@@ -232,7 +259,7 @@ class _Day:
                 return v, new, added
         return None
 
-    def opening(self, v: int, route: _Route) -> int:
+    def opening(self, v: int, route: Tour) -> int:
         """The fixed cost of vehicle ``v`` when its route is still empty."""
         return 0 if route.stops or self.spreading else self.c.vehicles[v].fixed_cost
 
@@ -312,6 +339,21 @@ class _Day:
         return False
 
 
+def new_day(
+    c: Compiled,
+    travel: Travel,
+    arc_cost: str,
+    weight: int,
+    start: Routes | None = None,
+    moved: int = 0,
+) -> Day:
+    """An empty day (or one holding ``start`` where still feasible) to build on.
+
+    ``moved`` is what moving a request off its vehicle in the previous plan costs.
+    """
+    return Day(Builder(c, travel, arc_cost, weight), start, moved)
+
+
 def construct(
     c: Compiled,
     travel: Travel,
@@ -321,15 +363,20 @@ def construct(
     start: Routes | None = None,
     moved: int = 0,
 ) -> Routes:
-    """Routes serving as many requests as cheap insertion can place before ``deadline``.
+    """Routes serving as many requests as cheap insertion can place before ``deadline``."""
+    day = new_day(c, travel, arc_cost, weight, start, moved)
+    fill(day, deadline)
+    return day.routes_as_nodes()
 
-    ``start`` (per vehicle, e.g. the previous plan) is kept where it is still feasible and
-    extended; requests already in it are not inserted again, and ``moved`` is what moving
-    a request off its vehicle in the previous plan costs. Then, while anything improves:
+
+def fill(day: Day, deadline: float) -> None:
+    """Insert every request ``day`` may place, then repair, until ``deadline``.
+
+    Requests already in the day are not inserted again. Then, while anything improves:
     requests left out get a second chance, by ejection if need be (highest priority first),
     and routes are emptied into the others, smallest first, when that saves cost.
     """
-    day = _Day(_Builder(c, travel, arc_cost, weight), start, moved)
+    c = day.c
     order = sorted(
         range(len(c.requests)), key=lambda r: (c.node_window[2 * r][0], c.node_window[2 * r + 1][1])
     )
@@ -356,4 +403,3 @@ def construct(
             if time.monotonic() > deadline:
                 break
             changed = day.empty_route(v) or changed
-    return [r.stops if r else [] for r in day.routes]

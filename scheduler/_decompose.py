@@ -6,12 +6,9 @@ model, so a full local search spends its time on a slow first descent. Small sub
 improvement of a sub-problem is an improvement of the whole plan because the routes are
 independent once their requests are fixed.
 
-With ``fill``, each sub-problem also gets the unserved requests closest to its routes in
-space and time, so a big day planned by cheap insertion gets its leftovers placed where a
-few routes can make room. Linked legs move freely: their link is cut into window bounds
-(``_compile._bound_links``); a link the windows could not take is only ever in a
-sub-problem with both legs, and a plan that leaves a return without its outbound counts
-that return as unserved.
+Linked legs move freely: their link is cut into window bounds (``_compile._bound_links``);
+a link the windows could not take is only ever in a sub-problem with both legs, and a plan
+that leaves a return without its outbound counts that return as unserved.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -30,9 +26,6 @@ from scheduler._compile import Compiled, restrict
 log = logging.getLogger(__name__)
 
 Routes = list[list[int]]
-
-#: share of sub-problems built around an unserved request (when offering them)
-_SEEDED = 0.7
 
 
 @dataclass(frozen=True)
@@ -44,8 +37,6 @@ class SubSearch:
     #: seconds for a sub-problem of about 25 requests
     sub_seconds: float
     sub_solver: str = "routing"
-    #: unserved requests offered to each sub-problem
-    fill: int = 0
 
 
 def route_cost(m: backend.Matrices, c: Compiled, v: int, route: list[int]) -> int:
@@ -72,8 +63,6 @@ class _Plan:
         self.outbound_of = {ret: out for out, ret, _ in c.links}
         timed = [(out, ret) for out, ret, _ in c.timed_links]
         self.partner = {a: b for out, ret in timed for a, b in ((out, ret), (ret, out))}
-        self.lo = np.asarray([w[0] for w in c.node_window], dtype=np.int64)
-        self.hi = np.asarray([w[1] for w in c.node_window], dtype=np.int64)
 
     def served(self) -> set[int]:
         return {n // 2 for r in self.routes for n in r}
@@ -86,57 +75,11 @@ class _Plan:
             if k not in served or (k in self.outbound_of and self.outbound_of[k] not in served)
         )
 
-    def cost(self) -> int:
-        """Arc and fixed costs of every route plus the penalties of the unserved."""
-        arcs = sum(route_cost(self.m, self.c, v, r) for v, r in enumerate(self.routes))
-        return arcs + self.penalty(self.served())
-
-    def insertable(self, served: set[int], vehicles: list[int]) -> list[int]:
-        """Unserved requests that some of ``vehicles`` may carry and whose serving counts."""
-        vset = set(vehicles)
-        return [
-            k
-            for k in range(len(self.c.requests))
-            if k not in served
-            and k not in self.partner
-            and (k not in self.outbound_of or self.outbound_of[k] in served)
-            and (self.c.allowed[k] is None or vset.intersection(self.c.allowed[k] or ()))
-        ]
-
-    def distance(self, stops: list[int], requests: list[int]) -> np.ndarray[Any, Any]:
-        """Per stop and request: seconds from the stop to the pick-up plus the window gap."""
-        s = np.asarray(stops, dtype=np.int64)
-        p = 2 * np.asarray(requests, dtype=np.int64)
-        early, late = self.lo[p][None, :] - self.hi[s][:, None], self.lo[s][:, None] - self.hi[p]
-        gap = np.maximum(0, np.maximum(early, late))
-        return np.asarray(self.m.transit[np.ix_(s, p)] + gap)
-
-    def nearby_unserved(self, chosen: list[int], served: set[int], count: int) -> list[int]:
-        """Up to ``count`` unserved requests the chosen vehicles may carry, nearest first."""
-        stops = [n for v in chosen for n in self.routes[v]]
-        pool = self.insertable(served, chosen)
-        if not stops or not pool:
-            return pool[:count]
-        score = self.distance(stops, pool).min(axis=0)
-        return [pool[i] for i in np.argsort(score, kind="stable")[:count]]
-
-    def routes_near(self, request: int, count: int) -> list[int]:
-        """Up to ``count`` used routes that may carry ``request``, nearest to it first."""
-        allowed = self.c.allowed[request]
-        vehicles = [v for v, r in enumerate(self.routes) if r and (allowed is None or v in allowed)]
-        score = [float(self.distance(self.routes[v], [request]).min()) for v in vehicles]
-        return [vehicles[i] for i in np.argsort(score, kind="stable")[:count]]
-
     def cuts_a_timed_link(self, requests: set[int], served: set[int]) -> bool:
         return any(
             k in self.partner and self.partner[k] in served and self.partner[k] not in requests
             for k in requests
         )
-
-
-def plan_cost(c: Compiled, m: backend.Matrices, routes: Routes) -> int:
-    """Arc and fixed costs of the routes plus the penalties of the unserved."""
-    return _Plan(c, m, routes).cost()
 
 
 def improve(
@@ -159,29 +102,18 @@ def improve(
         used = [v for v in range(nv) if plan.routes[v]]
         if len(used) < 2:
             break
+        seed_v = rnd.choice(used)
+        others = sorted(
+            (v for v in used if v != seed_v),
+            key=lambda v: closeness(m, plan.routes[seed_v], plan.routes[v]),
+        )
         k = rnd.choice((1, 2, 2, 3))
-        served = plan.served()
-        waiting = plan.insertable(served, used) if how.fill else []
+        chosen = [seed_v, *others[:k]]
         empty = [v for v in range(nv) if not plan.routes[v]]
-        if waiting and rnd.random() < _SEEDED:
-            # Start from a request left out: the routes that pass nearest may make room,
-            # with a free vehicle that may carry it.
-            u = rnd.choice(waiting)
-            chosen = plan.routes_near(u, k + 1)
-            allowed = c.allowed[u]
-            empty = [v for v in empty if allowed is None or v in allowed]
-        else:
-            seed_v = rnd.choice(used)
-            others = sorted(
-                (v for v in used if v != seed_v),
-                key=lambda v: closeness(m, plan.routes[seed_v], plan.routes[v]),
-            )
-            chosen = [seed_v, *others[:k]]
         if empty and rnd.random() < 0.3:
             chosen.append(rnd.choice(empty))
-        extra = plan.nearby_unserved(chosen, served, how.fill) if how.fill else []
-        reqs = {n // 2 for v in chosen for n in plan.routes[v]} | set(extra)
-        if plan.cuts_a_timed_link(reqs, served):
+        reqs = {n // 2 for v in chosen for n in plan.routes[v]}
+        if plan.cuts_a_timed_link(reqs, plan.served()):
             continue
         # Bigger sub-problems need longer; sub_seconds is the time for ~25 requests.
         budget = min(max(0.2, how.sub_seconds * len(reqs) / 25), 4 * how.sub_seconds, left)

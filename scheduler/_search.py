@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from scheduler import _ortools as backend
 from scheduler._compile import Compiled
-from scheduler._construct import construct
-from scheduler._decompose import SubSearch, improve, plan_cost
+from scheduler._construct import Day, fill, new_day
+from scheduler._decompose import SubSearch, improve
+from scheduler._ruin import ruin_and_recreate
 from scheduler.problem import SolveParams, Travel
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,6 @@ log = logging.getLogger(__name__)
 _MARGIN = 0.15
 _MARGIN_PER_REQUEST = 0.0005
 
-#: unserved requests offered to each sub-problem of a big day
-_FILL = 12
 
 Routes = list[list[int]]  # per vehicle of ``Compiled.vehicles``: node indices in order
 
@@ -97,13 +96,14 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         warm = best[0] if best else None
     built = _wants_construction(c, params)
     if built:
-        # At most half the time: improving sub-problems should get the rest.
-        until = time.monotonic() + (deadline - time.monotonic()) / 2
-        warm = construct(c, travel, params.arc_cost, params.weights.travel, until, warm, moved)
+        day = new_day(c, travel, params.arc_cost, params.weights.travel, warm, moved)
+        # At most half the time: improving the day should get the rest.
+        fill(day, time.monotonic() + (deadline - time.monotonic()) / 2)
+        warm = day.routes_as_nodes()
         log.info("construction: %d of %d requests placed", _served(warm) // 2, len(c.requests))
         if len(c.requests) >= params.construct_from:
-            return _by_parts(c, m, warm, deadline, params)
-    decompose = params.decompose and not c.links and not any(c.previous_routes)
+            return _by_parts(day, deadline, params)
+    decompose = params.decompose and not any(c.previous_routes)
     main_share = params.main_share if params.reduce_vehicles or decompose else 1.0
     budget = (deadline - time.monotonic()) * main_share
     res = run(
@@ -151,25 +151,22 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     return outcome
 
 
-def _sub_search(params: SolveParams, fill: int = 0) -> SubSearch:
+def _sub_search(params: SolveParams) -> SubSearch:
     return SubSearch(
-        params.backend_options, params.metaheuristic, params.sub_seconds, params.sub_solver, fill
+        params.backend_options, params.metaheuristic, params.sub_seconds, params.sub_solver
     )
 
 
-def _by_parts(
-    c: Compiled, m: backend.Matrices, routes: Routes, deadline: float, params: SolveParams
-) -> Outcome:
-    """Improve a constructed big day a few routes at a time, offering them the unserved.
+def _by_parts(day: Day, deadline: float, params: SolveParams) -> Outcome:
+    """Improve a constructed big day by ruin and recreate on our own insertion.
 
     The whole-problem model is not searched: on 3,000 nodes OR-Tools spends longer than a
-    60 s limit just checking a given start (and cannot be stopped meanwhile), while
-    sub-problems of a few routes are searched in a second each.
+    60 s limit just checking a given start (and cannot be stopped meanwhile). OR-Tools
+    sub-problems of a few routes (``_decompose``) placed a handful of legs in 50 s where ruin
+    and recreate places a hundred (``bench/RESULTS.md``).
     """
-    routes, improved = improve(
-        c, m, routes, deadline - _MARGIN, params.seed, _sub_search(params, _FILL)
-    )
-    return Outcome(routes, plan_cost(c, m, routes), decomposed=improved)
+    routes, kept = ruin_and_recreate(day, deadline - _MARGIN, params.seed)
+    return Outcome(routes, day.cost(), decomposed=kept)
 
 
 def _wants_construction(c: Compiled, params: SolveParams) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from scheduler import _decompose
 from scheduler import _ortools as backend
-from scheduler._compile import compile_problem
 from scheduler.check import check
 from scheduler.problem import Problem, Stop, Window
 from scheduler.solve import solve
@@ -97,17 +97,17 @@ def test_descending_from_several_starts_keeps_the_best_feasible_plan(
 def test_a_big_linked_day_is_planned_by_parts_and_the_whole_model_is_never_searched(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """From ``construct_from`` requests up: our start, then sub-problems of a few routes only.
+    """From ``construct_from`` requests up: our start, then ruin and recreate, no OR-Tools.
 
     (OR-Tools cannot be stopped while it checks a start or builds a first solution for the
     whole of a big day, so searching it would break the time limit.)
     """
     problem = busy_day(3, n_trips=150, n_cars=10)
-    sizes: list[int] = []
+    searched: list[int] = []
     real = backend.search
 
     def spy(model: backend.Model, **kw: Any) -> Any:
-        sizes.append(model.manager.GetNumberOfNodes())
+        searched.append(model.manager.GetNumberOfNodes())
         return real(model, **kw)
 
     monkeypatch.setattr(backend, "search", spy)
@@ -115,6 +115,23 @@ def test_a_big_linked_day_is_planned_by_parts_and_the_whole_model_is_never_searc
     assert check(problem, solution) == []
     served = sum(len(r.visits) // 2 for r in solution.routes)
     assert served >= 0.85 * len(problem.requests)
-    whole, _ = compile_problem(problem, FAST)
-    assert sizes, "sub-problems were searched"
-    assert max(sizes) < len(whole.node_location)
+    assert searched == []
+
+
+def test_decomposition_keeps_a_day_with_round_trips_feasible(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sub-problems move linked legs only within their window bounds."""
+    problem = busy_day(2, n_trips=24, n_cars=4)
+    subs: list[int] = []
+    real = _decompose._solve_sub
+
+    def spy(plan: Any, reqs: list[int], *args: Any) -> Any:
+        subs.append(len(reqs))
+        return real(plan, reqs, *args)
+
+    monkeypatch.setattr(_decompose, "_solve_sub", spy)
+    params = replace(FAST, time_limit=2.0, decompose=True, main_share=0.3, sub_seconds=0.2)
+    solution = solve(problem, params)
+    assert subs, "sub-problems were searched"
+    assert check(problem, solution) == []
