@@ -354,21 +354,6 @@ def new_day(
     return Day(Builder(c, travel, arc_cost, weight), start, moved)
 
 
-def construct(
-    c: Compiled,
-    travel: Travel,
-    arc_cost: str,
-    weight: int,
-    deadline: float,
-    start: Routes | None = None,
-    moved: int = 0,
-) -> Routes:
-    """Routes serving as many requests as cheap insertion can place before ``deadline``."""
-    day = new_day(c, travel, arc_cost, weight, start, moved)
-    fill(day, deadline)
-    return day.routes_as_nodes()
-
-
 def fill(day: Day, deadline: float) -> None:
     """Insert every request ``day`` may place, then repair, until ``deadline``.
 

@@ -94,15 +94,12 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
             if res is not None and (best is None or res[1] < best[1]):
                 best = res
         warm = best[0] if best else None
-    built = _wants_construction(c, params)
-    if built:
+    if _wants_construction(c, params):
         day = new_day(c, travel, params.arc_cost, params.weights.travel, warm, moved)
         # At most half the time: improving the day should get the rest.
         fill(day, time.monotonic() + (deadline - time.monotonic()) / 2)
-        warm = day.routes_as_nodes()
-        log.info("construction: %d of %d requests placed", _served(warm) // 2, len(c.requests))
-        if len(c.requests) >= params.construct_from:
-            return _by_parts(day, deadline, params)
+        log.info("construction: %d of %d requests placed", len(day.placed), len(c.requests))
+        return _by_parts(day, deadline, params)
     decompose = params.decompose and not any(c.previous_routes)
     main_share = params.main_share if params.reduce_vehicles or decompose else 1.0
     budget = (deadline - time.monotonic()) * main_share
@@ -119,7 +116,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     if res is not None and (best is None or res[1] <= best[1]):
         best = res
     servable = 2 * len(c.requests)
-    while (not built and (best is None or _served(best[0]) < servable)) and (
+    while (best is None or _served(best[0]) < servable) and (
         deadline - time.monotonic() > 0.3 * params.time_limit
     ):
         # A short main phase can stop before the first solution inserts everything
@@ -158,22 +155,24 @@ def _sub_search(params: SolveParams) -> SubSearch:
 
 
 def _by_parts(day: Day, deadline: float, params: SolveParams) -> Outcome:
-    """Improve a constructed big day by ruin and recreate on our own insertion.
+    """Improve a constructed day by ruin and recreate on our own insertion.
 
-    The whole-problem model is not searched: on 3,000 nodes OR-Tools spends longer than a
-    60 s limit just checking a given start (and cannot be stopped meanwhile). OR-Tools
-    sub-problems of a few routes (``_decompose``) placed a handful of legs in 50 s where ruin
-    and recreate places a hundred (``bench/RESULTS.md``).
+    The whole-problem OR-Tools model is not searched: on 3,000 nodes it spends longer than
+    a 60 s limit just checking a given start (and cannot be stopped meanwhile); with round
+    trips its search drops outbounds and keeps their returns, which ``solve`` must then drop
+    (100-request day: 104 legs from our start, 101 after 10 s of GLS, 108 by ruin and
+    recreate). OR-Tools sub-problems of a few routes placed a handful of legs in 50 s on the
+    big day where ruin and recreate places a hundred (``bench/RESULTS.md``).
     """
     routes, kept = ruin_and_recreate(day, deadline - _MARGIN, params.seed)
     return Outcome(routes, day.cost(), decomposed=kept)
 
 
 def _wants_construction(c: Compiled, params: SolveParams) -> bool:
-    """Our start on big days and on days with round trips, unless told otherwise.
+    """Our own planning on big days and on days with round trips, unless told otherwise.
 
     With linked legs OR-Tools' first solutions are weak even on small days (the 100-request
-    sample day: 96 of 147 legs from its start, 104 from ours, same 10 s).
+    sample day: 96 of 147 legs from its start and 10 s of search, 108 from ours).
     """
     if params.construct == "auto":
         big_or_linked = len(c.requests) >= params.construct_from or bool(c.links)

@@ -190,9 +190,9 @@ class SolveParams:
     main_share: float = 0.4
     #: stop after this many improving solutions (a deterministic limit, for tests)
     solution_limit: int | None = None
-    #: start from our own cheapest insertion (``_construct``) instead of OR-Tools' first
-    #: solution: "auto" does so with linked legs or from ``construct_from`` servable requests
-    #: up; from there on the whole-problem model is not searched, only sub-problems
+    #: plan with our own insertion (``_construct``) improved by ruin and recreate (``_ruin``)
+    #: instead of OR-Tools: "auto" does so with linked legs or from ``construct_from``
+    #: servable requests up
     construct: Literal["auto", "always", "never"] = "auto"
     construct_from: int = 300
     #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning

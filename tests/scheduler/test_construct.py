@@ -5,17 +5,25 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from scheduler._compile import compile_problem
-from scheduler._construct import construct
+from scheduler._compile import Compiled, compile_problem
+from scheduler._construct import fill, new_day
 from scheduler.check import check
 from scheduler.problem import Problem, Solution, SolveParams, Stop, StopKind
 from scheduler.solve import plan_of
 from tests.scheduler.conftest import HOUR, busy_day
 
 
+def construct(
+    c: Compiled, problem: Problem, start: list[list[int]] | None = None, moved: int = 0
+) -> list[list[int]]:
+    day = new_day(c, problem.travel, "time", 1, start, moved)
+    fill(day, time.monotonic() + 5)
+    return day.routes_as_nodes()
+
+
 def constructed(problem: Problem) -> tuple[list[list[int]], Solution]:
     c, reasons = compile_problem(problem, SolveParams())
-    routes = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
+    routes = construct(c, problem)
     timed, unserved = plan_of(problem, c, routes, reasons)
     return routes, Solution(tuple(timed), tuple(unserved), {}, {})
 
@@ -32,7 +40,7 @@ def test_constructed_routes_pass_the_checker_and_serve_most_requests() -> None:
 def test_construction_never_places_a_return_without_its_outbound() -> None:
     problem = busy_day(0, n_trips=60, n_cars=2)
     c, _ = compile_problem(problem, SolveParams())
-    routes = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
+    routes = construct(c, problem)
     placed = {n // 2 for r in routes for n in r}
     assert len(placed) < len(c.requests)  # two cars cannot carry this day: some stay out
     for out, ret, _ in c.links:
@@ -42,7 +50,7 @@ def test_construction_never_places_a_return_without_its_outbound() -> None:
 def test_construction_keeps_the_previous_plan_when_moving_costs_more_than_it_saves() -> None:
     problem = busy_day(1)
     c, _ = compile_problem(problem, SolveParams())
-    first = construct(c, problem.travel, "time", 1, time.monotonic() + 5)
+    first = construct(c, problem)
     kept = [[r[0], r[0] + 1] if r else [] for r in first]  # each route's first request
     previous = {
         problem.vehicles[v].id: tuple(
@@ -55,9 +63,7 @@ def test_construction_keeps_the_previous_plan_when_moving_costs_more_than_it_sav
     replan = replace(problem, previous=previous)
     c, _ = compile_problem(replan, SolveParams())
     assert c.previous_routes == kept
-    again = construct(
-        c, problem.travel, "time", 1, time.monotonic() + 5, c.previous_routes, moved=10 * HOUR
-    )
+    again = construct(c, problem, c.previous_routes, moved=10 * HOUR)
     for before, after in zip(kept, again, strict=True):
         assert [n for n in after if n in before] == before
     assert sum(map(len, again)) > sum(map(len, kept))

@@ -97,7 +97,7 @@ def test_descending_from_several_starts_keeps_the_best_feasible_plan(
 def test_a_big_linked_day_is_planned_by_parts_and_the_whole_model_is_never_searched(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """From ``construct_from`` requests up: our start, then ruin and recreate, no OR-Tools.
+    """Our start, then ruin and recreate; OR-Tools is not called.
 
     (OR-Tools cannot be stopped while it checks a start or builds a first solution for the
     whole of a big day, so searching it would break the time limit.)
@@ -111,7 +111,7 @@ def test_a_big_linked_day_is_planned_by_parts_and_the_whole_model_is_never_searc
         return real(model, **kw)
 
     monkeypatch.setattr(backend, "search", spy)
-    solution = solve(problem, replace(FAST, time_limit=2.0, construct_from=100))
+    solution = solve(problem, replace(FAST, time_limit=2.0))
     assert check(problem, solution) == []
     served = sum(len(r.visits) // 2 for r in solution.routes)
     assert served >= 0.85 * len(problem.requests)
@@ -131,7 +131,14 @@ def test_decomposition_keeps_a_day_with_round_trips_feasible(
         return real(plan, reqs, *args)
 
     monkeypatch.setattr(_decompose, "_solve_sub", spy)
-    params = replace(FAST, time_limit=2.0, decompose=True, main_share=0.3, sub_seconds=0.2)
+    params = replace(
+        FAST,
+        time_limit=2.0,
+        construct="never",
+        decompose=True,
+        main_share=0.3,
+        sub_seconds=0.2,
+    )
     solution = solve(problem, params)
     assert subs, "sub-problems were searched"
     assert check(problem, solution) == []
