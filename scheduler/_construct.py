@@ -1,13 +1,14 @@
-"""Cheapest insertion in time order: a complete start for the local search on big days.
+"""Our own planning by insertion: a full day in seconds, every rule of the model checked.
 
 OR-Tools' first-solution heuristics evaluate every pair against every route through the
 routing filters; on a 1,500-leg day (3,000 nodes) none of them finished within 60 s, and the
-search cannot be stopped while they run. This builds a start in plain Python in a few
-seconds: requests in order of their earliest pick-up, each put where it adds the least cost
-(a new driver costs the vehicle's fixed cost), with every rule of the model checked -
-windows, shifts, seats per type, ride time, route duration, allowed vehicles and the link
-bounds already cut into the windows. Returns of links the windows could not take stay out
-(the backend can still add them), and a return is only placed when its outbound is.
+search cannot be stopped while they run; with round trips they are weak even on small days.
+``fill`` builds a day in plain Python: requests in order of their earliest pick-up, each put
+where it adds the least cost, then repaired by ejection and by emptying routes. Every rule
+of the model is checked - windows, shifts, seats per type, ride time, route duration,
+allowed vehicles and the link bounds already cut into the windows. A return is only placed
+when its outbound is; returns of links the windows could not take (``timed_links``) cannot
+follow their outbound in time and stay out. ``_ruin`` improves a day built here.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Tour:
 
 
 class Builder:
+    """Schedules and insertion positions of single routes, on the model's node arrays."""
+
     def __init__(self, c: Compiled, travel: Travel, arc_cost: str, weight: int) -> None:
         self.c = c
         self.time = travel.time
@@ -188,7 +191,7 @@ class Day:
     def __init__(self, b: Builder, start: Routes | None, moved: int) -> None:
         c = b.c
         self.b, self.c, self.moved = b, c, moved
-        #: while True, opening a vehicle costs nothing (see ``construct``)
+        #: while True, opening a vehicle costs nothing (see ``fill``)
         self.spreading = False
         # None: the vehicle cannot even drive from its start to its end within its shift.
         self.routes: list[Tour | None] = []

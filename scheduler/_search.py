@@ -51,9 +51,16 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     empty: Routes = [[] for _ in range(nv)]
     if not c.requests or nv == 0:
         return Outcome(empty, 0)
+    moved = params.weights.moved
+    warm = c.previous_routes if any(c.previous_routes) else None
+    if _wants_construction(c, params):
+        day = new_day(c, travel, params.arc_cost, params.weights.travel, warm, moved)
+        # At most half the time: improving the day should get the rest.
+        fill(day, time.monotonic() + (deadline - time.monotonic()) / 2)
+        log.info("construction: %d of %d requests placed", len(day.placed), len(c.requests))
+        return _by_parts(day, deadline, params)
     m = backend.node_matrices(c, travel, params.arc_cost, params.weights.travel)
     everyone = list(range(nv))
-    moved = params.weights.moved
 
     def run(
         vehicles: list[int],
@@ -79,7 +86,6 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
 
     best: tuple[Routes, int] | None = None
     starts = 0
-    warm = c.previous_routes if any(c.previous_routes) else None
     if len(params.first_solutions) > 1 and warm is None:
         share = params.start_share * params.time_limit / len(params.first_solutions)
         for fs in params.first_solutions:
@@ -94,12 +100,6 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
             if res is not None and (best is None or res[1] < best[1]):
                 best = res
         warm = best[0] if best else None
-    if _wants_construction(c, params):
-        day = new_day(c, travel, params.arc_cost, params.weights.travel, warm, moved)
-        # At most half the time: improving the day should get the rest.
-        fill(day, time.monotonic() + (deadline - time.monotonic()) / 2)
-        log.info("construction: %d of %d requests placed", len(day.placed), len(c.requests))
-        return _by_parts(day, deadline, params)
     decompose = params.decompose and not any(c.previous_routes)
     main_share = params.main_share if params.reduce_vehicles or decompose else 1.0
     budget = (deadline - time.monotonic()) * main_share
