@@ -32,6 +32,8 @@ class Tour:
     """One vehicle's stops with times and loads per position (start depot, stops, end depot)."""
 
     stops: list[int]
+    #: the stops between the vehicle's start and end depot nodes
+    nodes: list[int]
     times: list[int]
     latest: list[int]
     loads: list[tuple[int, ...]]
@@ -119,22 +121,27 @@ class Builder:
         loads: list[tuple[int, ...]] = [tuple(0 for _ in c.vehicles[v].capacity)]
         for node in stops:
             loads.append(tuple(a + b for a, b in zip(loads[-1], c.node_demand[node], strict=True)))
-        return Tour(stops, times, latest, loads)
+        return Tour(stops, full, times, latest, loads)
 
     def candidates(self, v: int, route: Tour, r: int) -> list[tuple[int, int, int]]:
         """(added cost, pick-up position, drop-off position) that pass the quick checks.
 
-        A node inserted at position i goes between ``full[i]`` and ``full[i + 1]``. The checks
-        use the current earliest and latest times, so they are necessary, not sufficient; the
-        exact schedule decides.
+        A node inserted at position i goes between ``nodes[i]`` and ``nodes[i + 1]``. The
+        checks use the current earliest and latest times, so they are necessary, not
+        sufficient; the exact schedule decides. (The hot loop of construction and ruin and
+        recreate: matrix rows are looked up once, not through ``transit`` and ``arc``.)
         """
-        c = self.c
+        c, t_mat, loc, svc, cost = self.c, self.time, self.loc, self.svc, self.cost
         p, d = 2 * r, 2 * r + 1
-        full = self.full(v, route.stops)
-        times, latest, loads = route.times, route.latest, route.loads
-        (lo_p, hi_p), (lo_d, hi_d) = c.node_window[p], c.node_window[d]
-        q, cap = c.node_demand[p], c.vehicles[v].capacity
+        lp, ld = loc[p], loc[d]
+        to_p, to_d = t_mat[lp], t_mat[ld]
+        full, times, latest, loads = route.nodes, route.times, route.latest, route.loads
+        window = c.node_window
+        (lo_p, hi_p), (lo_d, hi_d) = window[p], window[d]
+        cap = c.vehicles[v].capacity
+        seats = [(k, q, cap[k]) for k, q in enumerate(c.node_demand[p]) if q]
         lim = self.limit[r]
+        p_to_d = to_p[ld] + svc[p]
         m = len(route.stops)
         out: list[tuple[int, int, int]] = []
         start = max(bisect.bisect_left(latest, lo_p) - 1, 0)
@@ -142,42 +149,46 @@ class Builder:
             if times[i] > hi_p:
                 break
             prev, nxt = full[i], full[i + 1]
-            a_p = max(lo_p, times[i] + self.transit(prev, p))
-            if a_p > hi_p or not _fits(loads[i], q, cap):
+            l_prev, l_nxt = loc[prev], loc[nxt]
+            a_p = max(lo_p, times[i] + t_mat[l_prev][lp] + svc[prev])
+            if a_p > hi_p or not _room(loads[i], seats):
                 continue
-            late_p = min(hi_p, latest[i + 1] - self.transit(p, nxt))
-            base = self.arc(prev, p) - self.arc(prev, nxt)
-            a_d = max(lo_d, a_p + self.transit(p, d))
+            late_p = min(hi_p, latest[i + 1] - to_p[l_nxt] - svc[p])
+            base = cost[l_prev][lp] - cost[l_prev][l_nxt]
+            a_d = max(lo_d, a_p + p_to_d)
             if (
                 a_d <= hi_d
-                and a_d + self.transit(d, nxt) <= latest[i + 1]
+                and a_d + to_d[l_nxt] + svc[d] <= latest[i + 1]
                 and (lim is None or a_d - late_p <= lim)
             ):
-                out.append((base + self.arc(p, d) + self.arc(d, nxt), i, i))
+                out.append((base + cost[lp][ld] + cost[ld][l_nxt], i, i))
             if late_p < a_p:
                 continue
             t, here = a_p, p
-            base += self.arc(p, nxt)
+            base += cost[lp][l_nxt]
             for j in range(i + 1, m + 1):
                 node = full[j]
-                t = max(c.node_window[node][0], t + self.transit(here, node))
-                if t > latest[j] or not _fits(loads[j], q, cap):
+                l_here, l_node = loc[here], loc[node]
+                t = max(window[node][0], t + t_mat[l_here][l_node] + svc[here])
+                if t > latest[j] or not _room(loads[j], seats):
                     break
                 if lim is not None and t - late_p > lim:
                     break
                 here, after = node, full[j + 1]
-                a_d = max(lo_d, t + self.transit(node, d))
+                l_after = loc[after]
+                a_d = max(lo_d, t + t_mat[l_node][ld] + svc[node])
                 if a_d > hi_d:
                     break
-                if a_d + self.transit(d, after) > latest[j + 1]:
+                if a_d + to_d[l_after] + svc[d] > latest[j + 1]:
                     continue
-                added = self.arc(node, d) + self.arc(d, after) - self.arc(node, after)
+                added = cost[l_node][ld] + cost[ld][l_after] - cost[l_node][l_after]
                 out.append((base + added, i, j))
         return out
 
 
-def _fits(load: tuple[int, ...], q: tuple[int, ...], cap: tuple[int, ...]) -> bool:
-    return all(a + b <= k for a, b, k in zip(load, q, cap, strict=True))
+def _room(load: tuple[int, ...], seats: list[tuple[int, int, int]]) -> bool:
+    """Whether ``load`` leaves room for the request's (seat type, count, capacity)."""
+    return all(load[k] + q <= cap for k, q, cap in seats)
 
 
 def _insert(stops: list[int], r: int, i: int, j: int) -> list[int]:
