@@ -25,7 +25,6 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from scheduler._compile import compile_problem
 from scheduler.check import check
 from scheduler.planning import params_from_settings, plan_and_store
 from scheduler.problem import Problem, Solution, SolveParams, UnservedReason
@@ -88,7 +87,7 @@ def main() -> None:
         print(f"  unserved: {count} x {reason}")
     problem = result.day.problem
     params = params_from_settings(get_settings().scheduler, args.time_limit, args.seed)
-    infeasible = _infeasible_by_construction(problem, params, solution)
+    infeasible = _infeasible_by_construction(solution)
     room = len(solution.unserved) - sum(infeasible.values())
     print(
         f"  infeasible by construction: {sum(infeasible.values())} of {legs} legs "
@@ -101,21 +100,15 @@ def main() -> None:
         _scaled(problem, params, args.fleet_scale)
 
 
-def _infeasible_by_construction(
-    problem: Problem, params: SolveParams, solution: Solution
-) -> dict[str, int]:
-    """Unserved legs no plan could serve: pre-check reasons, returns that cannot follow."""
-    compiled, _ = compile_problem(problem, params)
-    unserved = {u.request: u.reason for u in solution.unserved}
-    out = Counter(
-        "pre-check: " + reason.value
-        for reason in unserved.values()
-        if reason not in (UnservedReason.NO_ROOM, UnservedReason.OUTBOUND_UNSERVED)
+def _infeasible_by_construction(solution: Solution) -> dict[str, int]:
+    """Unserved legs no plan could serve: those the pre-checks ruled out, with their reasons."""
+    return dict(
+        Counter(
+            u.reason.value
+            for u in solution.unserved
+            if u.reason not in (UnservedReason.NO_ROOM, UnservedReason.OUTBOUND_UNSERVED)
+        )
     )
-    late = sum(1 for _, ret, _ in compiled.timed_links if compiled.requests[ret].id in unserved)
-    if late:
-        out["return cannot follow its outbound in time"] = late
-    return dict(out)
 
 
 def _scaled(problem: Problem, params: SolveParams, scale: int) -> None:

@@ -34,8 +34,6 @@ class Compiled:
     penalty: list[int]
     #: (outbound request index, return request index, minimum gap)
     links: list[tuple[int, int, int]] = field(default_factory=list)
-    #: the links whose timing the windows do not already imply (see ``_bound_links``)
-    timed_links: list[tuple[int, int, int]] = field(default_factory=list)
     #: per request: index of the vehicle that carried it in the previous plan, if any
     previous_vehicle: list[int | None] = field(default_factory=list)
     #: per vehicle: the previous plan's route as node indices
@@ -197,6 +195,15 @@ def compile_problem(
         if r.after is not None and r.id in allowed and r.after.outbound in reasons:
             del allowed[r.id]
             reasons[r.id] = UnservedReason.OUTBOUND_UNSERVED
+    windows = {
+        r.id: tightened_windows(problem, r, [vehicles[i] for i in allowed[r.id]])
+        for r in problem.requests
+        if r.id in allowed
+    }
+    for r in problem.requests:
+        if r.after is not None and r.id in windows and not _return_fits(r, by_id, windows):
+            del allowed[r.id]
+            reasons[r.id] = UnservedReason.ROUND_TRIP_TOO_LONG
     requests = [r for r in problem.requests if r.id in allowed]
     c = Compiled(
         requests=requests,
@@ -213,8 +220,7 @@ def compile_problem(
     )
     everyone = list(range(len(vehicles)))
     for r in requests:
-        carriers = [vehicles[i] for i in allowed[r.id]]
-        pw, dw = tightened_windows(problem, r, carriers)
+        pw, dw = windows[r.id]
         c.node_location += [r.pickup, r.dropoff]
         c.node_service += [r.pickup_service, r.dropoff_service]
         c.node_window += [pw, dw]
@@ -240,9 +246,24 @@ def compile_problem(
         if r.after is not None and r.after.outbound in index
     ]
     _bound_links(c)
-    _ = by_id
     _attach_previous(problem, c, index)
     return c, reasons
+
+
+def _return_fits(
+    r: Request,
+    by_id: dict[str, Request],
+    windows: dict[str, tuple[tuple[int, int], tuple[int, int]]],
+) -> bool:
+    """Whether return leg ``r`` can be picked up after its outbound's earliest possible drop-off
+    and the wait (tightened windows hold in every feasible plan, so False is a proof)."""
+    assert r.after is not None
+    outbound = windows.get(r.after.outbound)
+    if outbound is None:
+        return True  # the outbound is on a frozen route or already ruled out
+    earliest_drop = outbound[1][0]
+    ready = earliest_drop + by_id[r.after.outbound].dropoff_service + r.after.min_gap
+    return ready <= windows[r.id][0][1]
 
 
 def _bound_links(c: Compiled) -> None:
@@ -256,16 +277,13 @@ def _bound_links(c: Compiled) -> None:
     meets the link in every solution. T is the outbound's latest possible end when the return's
     window allows it (no restriction at all), else halfway through the range both legs can
     share. The price is some flexibility: a return may be planned later, or an outbound earlier,
-    than the pair would need. A pair with no common range keeps the exact constraint
-    (``timed_links``) and is usually unservable.
+    than the pair would need. Every link has such a range: returns without one were found
+    unservable before (``_return_fits``).
     """
     for out, ret, gap in c.links:
         drop, pick = 2 * out + 1, 2 * ret
         (d_lo, d_hi), (p_lo, p_hi) = c.node_window[drop], c.node_window[pick]
         shift = c.node_service[drop] + gap
-        if d_lo + shift > p_hi:
-            c.timed_links.append((out, ret, gap))
-            continue
         cut = d_hi + shift if d_hi + shift <= p_hi else (d_lo + shift + p_hi) // 2
         cut = max(cut, p_lo)
         c.node_window[drop] = (d_lo, min(d_hi, cut - shift))
@@ -368,10 +386,4 @@ def restrict(c: Compiled, requests: list[int], vehicles: list[int]) -> tuple[Com
         previous_routes=[[] for _ in vehicles],
         horizon=c.horizon,
     )
-    rpos = {r: k for k, r in enumerate(requests)}
-    sub.timed_links = [
-        (rpos[out], rpos[ret], gap)
-        for out, ret, gap in c.timed_links
-        if out in rpos and ret in rpos
-    ]
     return sub, nodes

@@ -7,8 +7,7 @@ search cannot be stopped while they run; with round trips they are weak even on 
 where it adds the least cost, then repaired by ejection and by emptying routes. Every rule
 of the model is checked - windows, shifts, seats per type, ride time, route duration,
 allowed vehicles and the link bounds already cut into the windows. A return is only placed
-when its outbound is; returns of links the windows could not take (``timed_links``) cannot
-follow their outbound in time and stay out. ``_ruin`` improves a day built here.
+when its outbound is. ``_ruin`` improves a day built here.
 """
 
 from __future__ import annotations
@@ -210,7 +209,6 @@ class Day:
             kept = b.schedule(v, list(start[v])) if start and start[v] else None
             self.routes.append(kept or b.schedule(v, []))
         self.placed = {n // 2 for r in self.routes if r for n in r.stops}
-        self.timed_returns = {ret for _, ret, _ in c.timed_links}
         self.outbound_of = {ret: out for out, ret, _ in c.links}
         self.return_of = {out: ret for out, ret, _ in c.links}
         self.everyone = list(range(len(c.vehicles)))
@@ -248,7 +246,7 @@ class Day:
 
     def may_place(self, r: int) -> bool:
         """Unplaced, and counted if placed: a return needs its outbound placed first."""
-        if r in self.placed or r in self.timed_returns:
+        if r in self.placed:
             return False
         return r not in self.outbound_of or self.outbound_of[r] in self.placed
 

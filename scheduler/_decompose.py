@@ -55,14 +55,12 @@ def closeness(m: backend.Matrices, a: list[int], b: list[int]) -> float:
 
 
 class _Plan:
-    """The routes plus what the acceptance test needs: who is served, and link partners."""
+    """The routes plus what the acceptance test needs: who is served, and which leg is a return."""
 
     def __init__(self, c: Compiled, m: backend.Matrices, routes: Routes) -> None:
         self.c, self.m = c, m
         self.routes = [list(r) for r in routes]
         self.outbound_of = {ret: out for out, ret, _ in c.links}
-        timed = [(out, ret) for out, ret, _ in c.timed_links]
-        self.partner = {a: b for out, ret in timed for a, b in ((out, ret), (ret, out))}
 
     def served(self) -> set[int]:
         return {n // 2 for r in self.routes for n in r}
@@ -73,12 +71,6 @@ class _Plan:
             p
             for k, p in enumerate(self.c.penalty)
             if k not in served or (k in self.outbound_of and self.outbound_of[k] not in served)
-        )
-
-    def cuts_a_timed_link(self, requests: set[int], served: set[int]) -> bool:
-        return any(
-            k in self.partner and self.partner[k] in served and self.partner[k] not in requests
-            for k in requests
         )
 
 
@@ -113,8 +105,6 @@ def improve(
         if empty and rnd.random() < 0.3:
             chosen.append(rnd.choice(empty))
         reqs = {n // 2 for v in chosen for n in plan.routes[v]}
-        if plan.cuts_a_timed_link(reqs, plan.served()):
-            continue
         # Bigger sub-problems need longer; sub_seconds is the time for ~25 requests.
         budget = min(max(0.2, how.sub_seconds * len(reqs) / 25), 4 * how.sub_seconds, left)
         better = _solve_sub(plan, sorted(reqs), chosen, budget, how, rnd.randrange(1 << 30))

@@ -141,12 +141,6 @@ def build(
     # "A return only with its outbound" is not posted here: like any coupling of two stops it
     # is invisible to the heuristics and filters and made the search serve nobody; ``solve``
     # removes a return whose outbound ended up unserved instead.
-    for out, ret, gap in c.timed_links:  # the few the windows could not take (see _compile)
-        od = manager.NodeToIndex(2 * out + 1)
-        rp = manager.NodeToIndex(2 * ret)
-        ready = time.CumulVar(od) + c.node_service[2 * out + 1] + gap
-        big = 2 * h + gap + 1
-        solver.Add(time.CumulVar(rp) + big * (1 - routing.ActiveVar(rp)) >= ready)
     if moved_cost and any(p is not None for p in c.previous_vehicle):
         _add_moved_dimension(c, routing, vehicles, moved_cost)
     return Model(manager, routing, vehicles, keep)

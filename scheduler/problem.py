@@ -210,6 +210,7 @@ class UnservedReason(StrEnum):
     IMPOSSIBLE_ALONE = "windows or ride time cannot be met even on a direct trip"
     PINNED_CANNOT_SERVE = "the vehicle it is pinned to cannot serve it"
     OUTBOUND_UNSERVED = "its outbound leg is not served"
+    ROUND_TRIP_TOO_LONG = "the outbound, the wait and this return do not fit in their windows"
     NO_ROOM = "no room in any route within the time limit"
 
 

@@ -88,6 +88,32 @@ def test_return_leg_stays_home_when_its_outbound_cannot_be_served(
     }
 
 
+def test_a_return_that_cannot_follow_its_outbound_is_unserved_with_that_reason(
+    two_cars_four_rides: Problem,
+) -> None:
+    """The rider must be home by 10:00, but the store visit alone ends after that: the outbound
+    still goes (the rider may have another way home) and the return says why it cannot."""
+    out = ride(
+        "out",
+        "home_a",
+        "grocery",
+        pickup_window=Window(9 * HOUR, 9 * HOUR + 15 * MIN),
+        dropoff_service=2 * MIN,
+    )
+    back = ride(
+        "back",
+        "grocery",
+        "home_a",
+        after=Link("out", 60 * MIN),
+        dropoff_window=Window(9 * HOUR, 10 * HOUR),
+    )
+    solution = solved(replace(two_cars_four_rides, requests=(out, back)))
+    assert {u.request: u.reason for u in solution.unserved} == {
+        "back": UnservedReason.ROUND_TRIP_TOO_LONG
+    }
+    assert visit_time(solution, "out", StopKind.DROPOFF) > 9 * HOUR
+
+
 def test_wheelchair_rider_rides_only_the_accessible_vehicle(two_cars_four_rides: Problem) -> None:
     """The only car with a wheelchair space and the skill gets the wheelchair rider."""
     chair = ride("chair", "home_a", "clinic", load=(0, 1), skills=frozenset({"wheelchair"}))
