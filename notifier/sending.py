@@ -138,6 +138,8 @@ def send_batch(
     text is still its own request to the provider, and each gets its own ``Attempt``.
     """
     now = utcnow()
+    # An id named twice must not make two sends out of one claim.
+    message_ids = list(dict.fromkeys(message_ids))
     attempts: dict[int, Attempt] = {}
     ready = [m for m in _due(engine, message_ids, now, attempts) if _paced(limiter, m, attempts)]
     claimed = _claim(engine, [m.id for m in ready if m.id is not None], now)
@@ -175,6 +177,7 @@ def _due(
         ).all()
         found = {message.id: (message, opted_out) for message, opted_out in rows}
         due: list[Message] = []
+        opted_out_ids: list[int] = []
         for message_id in message_ids:
             if message_id not in found:
                 attempts[message_id] = Attempt("skipped", detail="no such message")
@@ -186,14 +189,25 @@ def _due(
                 wait = (message.send_after - now).total_seconds()
                 attempts[message_id] = Attempt("requeue", wait, "not due yet")
             elif opted_out:
-                message.status = MessageStatus.CANCELLED
-                message.last_error = "recipient has opted out"
-                message.updated_at = now
-                session.add(message)
+                opted_out_ids.append(message_id)
                 attempts[message_id] = Attempt("cancelled", detail="recipient has opted out")
             else:
                 due.append(message)
-        session.commit()
+    if opted_out_ids:
+        with engine.begin() as connection:
+            # Only while still pending: a row another job claimed meanwhile is that job's.
+            connection.execute(
+                update(Message)
+                .where(
+                    col(Message.id).in_(opted_out_ids),
+                    col(Message.status) == MessageStatus.PENDING,
+                )
+                .values(
+                    status=MessageStatus.CANCELLED,
+                    last_error="recipient has opted out",
+                    updated_at=now,
+                )
+            )
     return due
 
 

@@ -299,3 +299,15 @@ def test_retry_delays_double_with_jitter_up_to_a_cap() -> None:
         delays = [retry_delay(attempts) for _ in range(50)]
         assert all(0.75 * base <= d <= 1.25 * base for d in delays)
         assert len(set(delays)) > 1  # jittered: texts failing together spread out
+
+
+def test_a_batch_naming_a_message_twice_sends_it_once(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    message_id = _message(engine, organisation_id)
+    attempts = send_batch(engine, [message_id, message_id], twilio_sender, _unlimited(), None)
+    assert attempts[message_id].outcome == "sent"
+    assert len(fake_twilio.fake.messages()) == 1
