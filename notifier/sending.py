@@ -25,11 +25,10 @@ from sqlmodel import Session, col, select
 from notifier.errors import PermanentSendError, TransientSendError
 from notifier.ratelimit import RateLimiter
 from notifier.senders import SmsSender
-from notifier.status import early_callbacks, replay_early_callbacks
-from shared.consent import opted_out_clause, record_consent
-from shared.models import AuditEvent, ConsentState, Message, MessageStatus, utcnow
+from notifier.status import early_callbacks, record_refusal, replay_early_callbacks
+from shared.consent import opted_out_clause
+from shared.models import Message, MessageStatus, utcnow
 from shared.outbox import sending_lease
-from shared.phones import mask
 
 log = logging.getLogger(__name__)
 
@@ -245,27 +244,7 @@ def _permanent(engine: Engine, message: Message, exc: PermanentSendError) -> Att
     outcome = exc.outcome
     _finish(engine, message.id, MessageStatus.FAILED, error=str(exc), code=exc.code)
     with Session(engine) as session:
-        if outcome == "opted_out":
-            record_consent(
-                session,
-                message.organisation_id,
-                message.to_number,
-                ConsentState.OPTED_OUT,
-                keyword=f"carrier {exc.code}",
-                source="provider",
-            )
-        elif outcome == "undeliverable":
-            # Shown to dispatchers in the audit log: the number needs fixing by a person.
-            session.add(
-                AuditEvent(
-                    organisation_id=message.organisation_id,
-                    actor="notifier",
-                    action="number_undeliverable",
-                    entity="message",
-                    entity_id=message.id,
-                    after={"to": mask(message.to_number), "error_code": exc.code},
-                )
-            )
+        record_refusal(session, message, outcome, exc.code)
         session.commit()
     log.warning("message %d not sent (%s): %s", message.id, outcome, exc)
     if outcome in ("opted_out", "undeliverable"):

@@ -17,8 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from notifier.errors import Outcome as ErrorOutcome
+from notifier.errors import classify_error
+from shared.consent import record_consent
 from shared.db import get_engine
-from shared.models import DeliveryEvent, Message, MessageStatus, utcnow
+from shared.models import AuditEvent, ConsentState, DeliveryEvent, Message, MessageStatus, utcnow
+from shared.phones import mask
 from shared.settings import get_settings
 from shared.webhooks import signature_is_valid
 
@@ -34,6 +38,7 @@ _TWILIO: dict[str, tuple[int, MessageStatus]] = {
     "undelivered": (4, MessageStatus.UNDELIVERED),
     "failed": (4, MessageStatus.FAILED),
 }
+_REFUSED = (MessageStatus.UNDELIVERED, MessageStatus.FAILED)
 _FINAL_RANK = 3  # delivered, undelivered, failed, cancelled: nothing moves them any more
 _RANK = {
     MessageStatus.PENDING: 0,
@@ -64,7 +69,7 @@ def apply_status(
             select(Message.id).where(Message.provider_id == provider_id)
         ).first()
     session.execute(
-        # No RETURNING of the new id: nothing reads it, and fetching it is a tenth of the work.
+        # No RETURNING of the new id: nothing reads it.
         insert(DeliveryEvent)
         .inline()
         .values(
@@ -78,7 +83,40 @@ def apply_status(
     )
     if message_id is None:
         log.info("status callback for unknown message %s recorded", provider_id)
+    elif moved and error_code is not None and _TWILIO[status][1] in _REFUSED:
+        # Carriers report some refusals only after the send: 30005/30006 (no such handset,
+        # landline) mean the number needs a person's attention, 21610 an opt-out.
+        message = session.get(Message, message_id)
+        assert message is not None
+        record_refusal(session, message, classify_error(error_code), error_code)
     return moved
+
+
+def record_refusal(
+    session: Session, message: Message, outcome: ErrorOutcome, code: int | None
+) -> None:
+    """Act on a text refused for good: an opt-out is recorded, and a number that cannot take
+    texts is shown to dispatchers in the audit log; other refusals need nothing more."""
+    if outcome == "opted_out":
+        record_consent(
+            session,
+            message.organisation_id,
+            message.to_number,
+            ConsentState.OPTED_OUT,
+            keyword=f"carrier {code}",
+            source="provider",
+        )
+    elif outcome == "undeliverable":
+        session.add(
+            AuditEvent(
+                organisation_id=message.organisation_id,
+                actor="notifier",
+                action="number_undeliverable",
+                entity="message",
+                entity_id=message.id,
+                after={"to": mask(message.to_number), "error_code": code},
+            )
+        )
 
 
 def _advance(

@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from notifier.status import apply_status, status_route
-from shared.models import DeliveryEvent, Message, MessageStatus
+from shared.consent import is_opted_out
+from shared.models import AuditEvent, DeliveryEvent, Message, MessageStatus
 from shared.settings import reset_settings
 from tests.notifier.conftest import ORG_NUMBER
 
@@ -93,6 +94,41 @@ def test_undelivered_is_final_and_keeps_its_error_code(
     _post(client, {"MessageSid": "SM1", "MessageStatus": "delivered"})
     message = _status(engine, message_id)
     assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, int(code))
+
+
+@pytest.mark.parametrize("code", ["30005", "30006"])
+def test_an_undeliverable_number_reported_later_is_flagged_to_dispatchers_once(
+    client: TestClient, engine: Engine, organisation_id: int, code: str
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    for status in ("undelivered", "failed"):  # a second final report changes nothing
+        _post(client, {"MessageSid": "SM1", "MessageStatus": status, "ErrorCode": code})
+    with Session(engine) as session:
+        flags = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "number_undeliverable")
+        ).all()
+    assert [(f.entity_id, (f.after or {}).get("error_code")) for f in flags] == [
+        (message_id, int(code))
+    ]
+
+
+def test_an_opt_out_reported_by_the_carrier_stops_further_texts(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    _sent_message(engine, organisation_id)
+    _post(client, {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "21610"})
+    with Session(engine) as session:
+        assert is_opted_out(session, organisation_id, "+14165550123")
+
+
+def test_an_undelivered_text_for_a_reason_that_is_not_the_number_flags_nothing(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    _sent_message(engine, organisation_id)
+    _post(client, {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    with Session(engine) as session:
+        assert session.exec(select(AuditEvent)).all() == []
+        assert not is_opted_out(session, organisation_id, "+14165550123")
 
 
 def test_a_callback_for_an_unknown_id_is_recorded_and_acknowledged(
