@@ -1,14 +1,13 @@
 """The outbox relay's sweep: enqueue outbox rows whose enqueue-after-commit never happened.
 
-Runs on a timer inside every worker (``RelayMiddleware``), so a deployment needs no extra
-process. Sending a job twice is harmless: the send actor claims a message atomically and a
+Runs on a timer (APScheduler) inside every worker (``RelayMiddleware``), so a deployment needs
+no extra process. Sending a job twice is harmless: the send actor claims a message atomically and a
 re-plan job checks its ticket's token, so sweeps err on the side of enqueueing.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dramatiq
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
@@ -41,6 +41,8 @@ from shared.outbox import (
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
+# APScheduler logs every run of the sweep at INFO; its warnings and errors still show.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -150,27 +152,38 @@ def _due_reminders(session: Session, now: datetime) -> list[tuple[int, date]]:
 
 
 class RelayMiddleware(dramatiq.Middleware):
-    """Sweeps the outbox every ``interval`` seconds while a worker runs."""
+    """Sweeps the outbox every ``interval`` seconds while a worker runs.
+
+    APScheduler keeps the timer: one sweep at a time, and sweeps missed while the process was
+    busy are run once, not one by one. Day-before reminders come from the same periodic job: each
+    sweep checks every organisation against ``REMINDER_HOUR`` in its own time zone.
+    """
 
     def __init__(self, engine: Callable[[], Engine], interval: float = 30.0) -> None:
         self.engine = engine
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._scheduler: BackgroundScheduler | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
-        self._thread.start()
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._sweep,
+            "interval",
+            seconds=self.interval,
+            id="outbox-relay",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                sweep(self.engine())
-            except Exception:
-                log.exception("outbox sweep failed; trying again in %.0f s", self.interval)
+    def _sweep(self) -> None:
+        try:
+            sweep(self.engine())
+        except Exception:
+            log.exception("outbox sweep failed; trying again in %.0f s", self.interval)
