@@ -195,6 +195,13 @@ class SolveParams:
     #: servable requests up
     construct: Literal["auto", "always", "never"] = "auto"
     construct_from: int = 300
+    #: ruin and recreate's simulated annealing: start and end temperatures in units of the
+    #: plan's mean arc cost per stop (0: keep only plans that cost no more)
+    anneal_start: float = 1.0
+    anneal_end: float = 0.01
+    #: share of ruin and recreate's time spent emptying routes when the vehicle count comes
+    #: first (a vehicle's fixed cost outweighs any total of arcs)
+    eliminate_share: float = 0.5
     #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning
     backend_options: str = ""
     #: the same for the searches that try to empty a route (vehicle reduction)

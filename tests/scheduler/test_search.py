@@ -9,8 +9,10 @@ import pytest
 
 from scheduler import _decompose
 from scheduler import _ortools as backend
+from scheduler._compile import compile_problem
+from scheduler._search import fleet_first
 from scheduler.check import check
-from scheduler.problem import Problem, Stop, Window
+from scheduler.problem import Problem, Stop, Weights, Window
 from scheduler.solve import solve
 from tests.scheduler.conftest import FAST, HOUR, busy_day, car, ride
 
@@ -31,12 +33,35 @@ def busy_morning(base: Problem) -> Problem:
     return replace(base, requests=requests, vehicles=vehicles)
 
 
+def test_when_a_vehicle_outweighs_any_distance_our_search_plans_with_fewest_routes(
+    two_cars_four_rides: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixed cost above every place's longest arc summed: vehicle count first, planned by
+    our construction, ruin and recreate and route elimination; OR-Tools is not called."""
+    problem = busy_morning(two_cars_four_rides)
+    c, _ = compile_problem(problem, FAST)
+    assert fleet_first(c, problem.travel, FAST)
+    # the same cars when distance weighs a hundred times more: no longer vehicle count first
+    assert not fleet_first(c, problem.travel, replace(FAST, weights=Weights(travel=100)))
+
+    def no_search(model: backend.Model, **kw: Any) -> Any:
+        raise AssertionError("OR-Tools searched")
+
+    monkeypatch.setattr(backend, "search", no_search)
+    solution = solve(problem, replace(FAST, time_limit=1.5))
+    assert check(problem, solution) == []
+    assert solution.unserved == ()
+    assert solution.objective["vehicles"] <= 2
+
+
 def test_vehicle_reduction_ends_with_no_more_routes_than_the_main_search(
     two_cars_four_rides: Problem,
 ) -> None:
     """Emptying routes one by one serves everyone on few cars, feasibly."""
     problem = busy_morning(two_cars_four_rides)
-    solution = solve(problem, replace(FAST, time_limit=1.5, reduce_vehicles=True))
+    solution = solve(
+        problem, replace(FAST, time_limit=1.5, reduce_vehicles=True, construct="never")
+    )
     assert check(problem, solution) == []
     assert solution.unserved == ()
     assert solution.objective["vehicles"] <= 2
@@ -45,7 +70,14 @@ def test_vehicle_reduction_ends_with_no_more_routes_than_the_main_search(
 def test_decomposition_keeps_the_plan_feasible_and_complete(two_cars_four_rides: Problem) -> None:
     """Re-optimising a few routes at a time never loses a request or breaks a rule."""
     problem = busy_morning(two_cars_four_rides)
-    params = replace(FAST, time_limit=1.5, decompose=True, main_share=0.3, sub_seconds=0.2)
+    params = replace(
+        FAST,
+        time_limit=1.5,
+        decompose=True,
+        main_share=0.3,
+        sub_seconds=0.2,
+        construct="never",
+    )
     solution = solve(problem, params)
     assert check(problem, solution) == []
     assert solution.unserved == ()
@@ -69,7 +101,13 @@ def test_cpsat_sub_problems_keep_the_plan_feasible_and_complete(
     """The CP-SAT sub-problem solver only ever returns complete, rule-abiding routes."""
     problem = busy_morning(two_cars_four_rides)
     params = replace(
-        FAST, time_limit=2.0, decompose=True, main_share=0.3, sub_seconds=0.3, sub_solver="cpsat"
+        FAST,
+        time_limit=2.0,
+        decompose=True,
+        main_share=0.3,
+        sub_seconds=0.3,
+        sub_solver="cpsat",
+        construct="never",
     )
     solution = solve(problem, params)
     assert check(problem, solution) == []
