@@ -162,12 +162,12 @@ def test_without_an_auth_token_callbacks_are_refused(
     assert response.status_code == 403
 
 
+# Row locks: SQLite writes one transaction at a time anyway, so PostgreSQL only.
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_late_sent_callback_racing_a_delivered_one_cannot_move_the_status_back(
     engine: Engine, organisation_id: int
 ) -> None:
     """``delivered`` holds the row; ``sent``, arriving meanwhile, waits and then changes nothing."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("row locks: SQLite writes one transaction at a time anyway")
     # Still 'sending' in our books: the provider's answer and its callbacks crossed.
     message_id = _sent_message(engine, organisation_id, status=MessageStatus.SENDING)
     with Session(engine) as first:
