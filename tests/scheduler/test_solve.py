@@ -9,6 +9,7 @@ from scheduler.problem import (
     Link,
     Locks,
     Problem,
+    Request,
     Solution,
     SolveParams,
     Stop,
@@ -49,10 +50,8 @@ def test_every_ordinary_ride_is_served_on_a_feasible_plan(two_cars_four_rides: P
     assert solution.objective["unserved"] == 0
 
 
-def test_round_trip_return_waits_at_the_store_before_pickup(
-    two_cars_four_rides: Problem,
-) -> None:
-    """The return leg leaves the grocery at least 45 minutes after the outbound drop-off."""
+def grocery_trip(wait: int, home_by: int) -> tuple[Request, Request]:
+    """Home to the grocery at 9:00-9:15 ("out") and back ("back") after ``wait`` at the store."""
     out = ride(
         "out",
         "home_a",
@@ -64,10 +63,17 @@ def test_round_trip_return_waits_at_the_store_before_pickup(
         "back",
         "grocery",
         "home_a",
-        after=Link("out", 45 * MIN),
-        dropoff_window=Window(9 * HOUR, 13 * HOUR),
+        after=Link("out", wait),
+        dropoff_window=Window(9 * HOUR, home_by),
     )
-    problem = replace(two_cars_four_rides, requests=(out, back))
+    return out, back
+
+
+def test_round_trip_return_waits_at_the_store_before_pickup(
+    two_cars_four_rides: Problem,
+) -> None:
+    """The return leg leaves the grocery at least 45 minutes after the outbound drop-off."""
+    problem = replace(two_cars_four_rides, requests=grocery_trip(45 * MIN, home_by=13 * HOUR))
     solution = solved(problem)
     assert solution.unserved == ()
     dropped = visit_time(solution, "out", StopKind.DROPOFF)
@@ -93,21 +99,8 @@ def test_a_return_that_cannot_follow_its_outbound_is_unserved_with_that_reason(
 ) -> None:
     """The rider must be home by 10:00, but the store visit alone ends after that: the outbound
     still goes (the rider may have another way home) and the return says why it cannot."""
-    out = ride(
-        "out",
-        "home_a",
-        "grocery",
-        pickup_window=Window(9 * HOUR, 9 * HOUR + 15 * MIN),
-        dropoff_service=2 * MIN,
-    )
-    back = ride(
-        "back",
-        "grocery",
-        "home_a",
-        after=Link("out", 60 * MIN),
-        dropoff_window=Window(9 * HOUR, 10 * HOUR),
-    )
-    solution = solved(replace(two_cars_four_rides, requests=(out, back)))
+    trip = grocery_trip(60 * MIN, home_by=10 * HOUR)
+    solution = solved(replace(two_cars_four_rides, requests=trip))
     assert {u.request: u.reason for u in solution.unserved} == {
         "back": UnservedReason.ROUND_TRIP_TOO_LONG
     }
