@@ -125,20 +125,13 @@ def worker(argv: list[str], env: dict[str, str]) -> Iterator[int]:
         process.wait(timeout=60)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds a live process has used (Linux ``/proc``)."""
+def _stat(pid: int) -> tuple[int, float] | None:
+    """A live process's group and the user plus system CPU seconds it has used (``/proc``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _group_of(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
-    except (FileNotFoundError, ValueError):
         return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pids() -> list[int]:
@@ -154,17 +147,21 @@ def cpu_by_part(groups: dict[str, int], redis_pid: int, database: str) -> dict[s
     usage = dict.fromkeys([*groups, "postgres", "redis"], 0.0)
     by_group = {group: name for name, group in groups.items()}
     for pid in _pids():
-        group = _group_of(pid)
+        stat = _stat(pid)
+        if stat is None:
+            continue
+        group, seconds = stat
         if group in by_group:
-            usage[by_group[group]] += _cpu_seconds(pid)
+            usage[by_group[group]] += seconds
             continue
         try:
             title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except FileNotFoundError:
             continue
         if title.startswith("postgres:") and f" {database} " in title:
-            usage["postgres"] += _cpu_seconds(pid)
-    usage["redis"] = _cpu_seconds(redis_pid)
+            usage["postgres"] += seconds
+    redis_stat = _stat(redis_pid)
+    usage["redis"] = redis_stat[1] if redis_stat else 0.0
     return usage
 
 
