@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -28,6 +29,7 @@ from sqlmodel import Session, SQLModel
 from shared import migrations
 from shared.db import dispose_engines, make_engine
 from shared.queue import build_broker, use_broker
+from shared.sample import SampleSize, seed_sample
 from shared.settings import reset_settings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -117,6 +119,15 @@ def engine(database_url: str) -> Iterator[Engine]:
     built = make_engine(database_url)
     yield built
     built.dispose()
+
+
+def seeded_organisation(engine: Engine, day: date, size: SampleSize) -> int:
+    """Store the Toronto sample network with ``size`` requests on ``day``; its organisation id."""
+    with Session(engine) as session:
+        net = seed_sample(session, "toronto", day, size)
+        session.commit()
+        assert net.organisation.id is not None
+        return net.organisation.id
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from shared.models import (
 )
 from shared.publishing import publish_plan
 from shared.request_status import SMS_ACTOR, change_status
-from shared.sample import SampleSize, seed_sample
+from shared.sample import SampleSize
+from tests.conftest import seeded_organisation
 
 DAY = date(2026, 12, 3)
 BASE = "https://rides.example.org"
@@ -32,11 +33,7 @@ BASE = "https://rides.example.org"
 
 @pytest.fixture
 def planned(engine: Engine) -> PlanResult:
-    with Session(engine) as session:
-        net = seed_sample(session, "toronto", DAY, SampleSize(drivers=6, riders=12, requests=8))
-        session.commit()
-        assert net.organisation.id is not None
-        org_id = net.organisation.id
+    org_id = seeded_organisation(engine, DAY, SampleSize(drivers=6, riders=12, requests=8))
     return plan_and_store(org_id, DAY, time_limit=1, engine=engine)
 
 

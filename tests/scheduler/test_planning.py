@@ -25,8 +25,9 @@ from shared.models import (
     Stop,
     UnservedRequest,
 )
-from shared.sample import SampleSize, seed_sample
+from shared.sample import SampleSize
 from shared.settings import reset_settings
+from tests.conftest import seeded_organisation
 
 DAY = date(2026, 12, 3)  # a Thursday
 SMALL = SampleSize(drivers=6, riders=12, requests=8)
@@ -35,11 +36,7 @@ SMALL = SampleSize(drivers=6, riders=12, requests=8)
 @pytest.fixture
 def seeded(engine: Engine) -> int:
     """A small seeded organisation; returns its id."""
-    with Session(engine) as session:
-        net = seed_sample(session, "toronto", DAY, SMALL)
-        session.commit()
-        assert net.organisation.id is not None
-        return net.organisation.id
+    return seeded_organisation(engine, DAY, SMALL)
 
 
 def _legs_of(
@@ -155,11 +152,7 @@ def test_the_plan_day_actor_stores_a_plan_on_each_broker(
 
 def test_a_day_full_of_round_trips_is_planned(engine: Engine) -> None:
     """Regression: a cross-route link posted as a plain constraint left 100 requests unserved."""
-    with Session(engine) as session:
-        net = seed_sample(session, "toronto", DAY, SampleSize(drivers=15, riders=60, requests=100))
-        session.commit()
-        assert net.organisation.id is not None
-        org_id = net.organisation.id
+    org_id = seeded_organisation(engine, DAY, SampleSize(drivers=15, riders=60, requests=100))
     result = plan_and_store(org_id, DAY, time_limit=4, engine=engine)
     problem, solution = result.day.problem, result.solution
     assert check(problem, solution) == []
