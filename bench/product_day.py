@@ -25,10 +25,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from scheduler.check import check
 from scheduler.planning import params_from_settings, plan_and_store
-from scheduler.problem import Problem, Solution, SolveParams, UnservedReason
-from scheduler.solve import solve
+from scheduler.solver import Problem, Solution, SolveParams, UnservedReason, check, solve
 from shared import migrations
 from shared.db import make_engine
 from shared.sample import SampleSize, seed_sample

@@ -16,9 +16,7 @@ import random
 import sys
 import time
 
-from scheduler.check import check
-from scheduler.problem import Link, Problem, Request, SolveParams, Vehicle, Window
-from scheduler.solve import solve
+from scheduler.solver import Link, Problem, Request, SolveParams, Vehicle, Window, check, solve
 from scheduler.travel import HaversineTravel
 
 HOUR, MIN = 3600, 60

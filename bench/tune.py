@@ -2,20 +2,22 @@
 
     uv run python bench/tune.py darp 10 '{"metaheuristic": "tabu_search"}' a5-40 a7-70 ...
 
-The JSON object overrides fields of the format's default ``SolveParams``; instance names are
-looked up in the shared benchmark folders. Prints one line per instance and the mean gap.
+The JSON object overrides fields of the format's default ``SolveParams`` or of its search knobs
+(``SearchKnobs``, by the same flat names as before); instance names are looked up in the shared
+benchmark folders. Prints one line per instance and the mean gap.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from scheduler.bench import params_for, solve_instance
-from scheduler.instances import load
+from devtools.bench_runner import params_for, solve_instance
+from devtools.instances import load
+from scheduler.solver import SearchKnobs, SolveParams
 from services.cli.bench import load_bks, shared_dir
 
 FOLDERS = {"darp": ["darp/a"], "lilim": ["lilim/pdp_100", "lilim/pdp_200"]}
@@ -33,7 +35,7 @@ def main(argv: list[str]) -> None:
     for name in names:
         path = next(p for f in FOLDERS[fmt] if (p := bench / f / f"{name}.txt").is_file())
         inst = load(Path(path), fmt)  # type: ignore[arg-type]
-        params = replace(params_for(inst, float(limit)), **extra)
+        params = _overridden(params_for(inst, float(limit)), extra)
         res = solve_instance(inst, float(limit), params=params)
         best_v, best_d = bks[name]
         gap = 100 * (res.distance - best_d) / best_d
@@ -47,6 +49,14 @@ def main(argv: list[str]) -> None:
     sys.stdout.write(
         f"MEAN gap={sum(gaps) / len(gaps):.2f}% extra_vehicles={vehicles_over} {overrides}\n"
     )
+
+
+def _overridden(params: SolveParams, extra: dict[str, Any]) -> SolveParams:
+    """``params`` with ``extra`` applied: knob names go to its ``search``, the rest to itself."""
+    knobs = {f.name for f in fields(SearchKnobs)}
+    search = {k: v for k, v in extra.items() if k in knobs}
+    rest = {k: v for k, v in extra.items() if k not in knobs}
+    return replace(params, search=replace(params.search, **search), **rest)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,12 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from scheduler._schedule import Gap, Point, earliest_schedule
-from scheduler.check import BenchRoute, Violation, bench_distance, check_bench
-from scheduler.instances import Instance, to_problem
-from scheduler.problem import SolveParams, Weights
-from scheduler.solve import solve
+from devtools.bench_check import BenchRoute, bench_distance, check_bench
+from devtools.instances import Instance, to_problem
+from scheduler.solver import SearchKnobs, SolveParams, Violation, Weights, solve
+
+# The solver's earliest-start scheduler, reused in floats on the file's own data.
+from scheduler.solver._schedule import Gap, Point, earliest_schedule
 
 log = logging.getLogger(__name__)
 
@@ -59,30 +60,29 @@ class BenchResult:
 
 def params_for(inst: Instance, time_limit: float, seed: int = 0) -> SolveParams:
     """Search settings for a benchmark format."""
-    problem_fixed = 0 if inst.format == "darp" else 1
     base = SolveParams(
         time_limit=time_limit,
         seed=seed,
         arc_cost="distance",
         # Must dwarf a vehicle's fixed cost, which dwarfs any total distance (scaled).
         weights=Weights(unserved=10**13, moved=0),
-        reduce_vehicles=bool(problem_fixed),
     )
     if inst.format == "lilim":
         # Sub-problems of a few neighbouring routes recover most of the distance that the
         # whole-problem search leaves on the table (lr1_2_1: +12.6% -> +2.3% at 10 s).
         # A short whole-problem phase (first solution and the start of a descent) leaves
         # most of the time to emptying routes: lr1_2_1 went from 21 to 20 vehicles (BKS).
-        return replace(
-            base,
+        search = SearchKnobs(
+            # Li & Lim counts vehicles first (each carries a fixed cost): empty routes.
+            reduce_vehicles=True,
             first_solutions=("parallel_cheapest_insertion",),
             decompose=True,
             main_share=0.1,
         )
+        return replace(base, search=search)
     # On dial-a-ride the start decides which local optimum the search gets stuck in:
     # descend from several starts and keep the best (a-set mean 3.0% -> 2.1-2.5% at 10 s).
-    return replace(
-        base,
+    search = SearchKnobs(
         first_solutions=(
             "parallel_cheapest_insertion",
             "savings",
@@ -92,6 +92,7 @@ def params_for(inst: Instance, time_limit: float, seed: int = 0) -> SolveParams:
         descend_starts=True,
         start_share=0.9,
     )
+    return replace(base, search=search)
 
 
 def solve_instance(

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from scheduler.errors import InstanceError
-from scheduler.problem import Problem, Request, Travel, Vehicle, Window
+from scheduler.solver import Problem, Request, SchedulerError, Travel, Vehicle, Window
 
 SCALE = 1000
 Format = Literal["lilim", "darp"]
+
+
+class InstanceError(SchedulerError):
+    """A benchmark instance file is missing or not in the announced format."""
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import datetime
 import math
 from typing import Any
 
-from scheduler.check import BenchRoute, bench_distance, check_bench
-from scheduler.instances import SCALE, Instance
+from devtools.bench_check import BenchRoute, bench_distance, check_bench
+from devtools.instances import SCALE, Instance
 
 
 def solve_vroom(inst: Instance, time_limit: float) -> tuple[int, float, bool]:

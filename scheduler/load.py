@@ -1,28 +1,28 @@
-"""The thin adapter between the database and the pure solver.
+"""Database rows in, solver problem out: the loading half of the adapter.
 
-``build_day`` turns one organisation's requests and drivers for a day into a ``Problem``;
-``store_plan`` turns a ``Solution`` into a new draft ``Plan`` version with routes, stops and the
-unserved list. Times in the problem are whole seconds since the day's local midnight.
+``build_day`` turns one organisation's requests and drivers for a day into a ``Problem`` plus
+what ``scheduler.store`` needs to map the solution back to rows. Times in the problem are whole
+seconds since the day's local midnight.
+
+The database has its own ``Route`` and ``Stop`` (plan rows); here they are imported as
+``RouteRow`` and ``StopRow`` so the solver's ``Stop`` and ``StopKind`` stay unambiguous.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scheduler.problem import (
+from scheduler.solver import (
     Link,
     Locks,
     Problem,
     Request,
-    Solution,
     Stop,
     StopKind,
     Travel,
@@ -45,15 +45,13 @@ from shared.models import (
     RequestStatus,
     Rider,
     RideRequest,
-    Route,
-    UnservedRequest,
 )
+from shared.models import Route as RouteRow
 from shared.models import Stop as StopRow
-from shared.models import StopKind as StopRowKind
 
 log = logging.getLogger(__name__)
 
-# Unmet requests stay in: a later re-plan may find them room.
+# The statuses a plan includes. Unmet requests stay in: a later re-plan may find them room.
 PLANNABLE = (
     RequestStatus.REQUESTED,
     RequestStatus.SCHEDULED,
@@ -276,7 +274,7 @@ def _published(session: Session, org_id: int, day: date) -> Plan | None:
     ).first()
 
 
-def _route_stops(session: Session, route: Route) -> tuple[Stop, ...]:
+def _route_stops(session: Session, route: RouteRow) -> tuple[Stop, ...]:
     rows = session.exec(
         select(StopRow).where(StopRow.route_id == route.id).order_by(col(StopRow.seq))
     ).all()
@@ -346,7 +344,7 @@ def build_day(
     previous: dict[str, tuple[Stop, ...]] = {}
     frozen: dict[str, tuple[Stop, ...]] = {}
     if published is not None:
-        for route in session.exec(select(Route).where(Route.plan_id == published.id)).all():
+        for route in session.exec(select(RouteRow).where(RouteRow.plan_id == published.id)).all():
             vid = f"d{route.driver_id}"
             if vid not in drivers:
                 continue
@@ -388,73 +386,3 @@ def build_day(
         published=published,
         rejected=rejected,
     )
-
-
-def unserved_reasons(day: DayProblem, solution: Solution) -> dict[LegRef, str]:
-    """Every leg left out, with its reason; reasons found before solving are more specific."""
-    reasons = {day.legs[u.request]: u.reason.value for u in solution.unserved}
-    reasons.update(day.rejected)
-    return reasons
-
-
-def store_plan(
-    session: Session, day: DayProblem, solution: Solution, created_by: str = "system"
-) -> Plan:
-    """Store ``solution`` as the next draft version of the day's plan."""
-    org_id = day.organisation.id
-    assert org_id is not None
-    latest = session.exec(
-        select(func.max(Plan.version)).where(
-            Plan.organisation_id == org_id, Plan.service_date == day.service_date
-        )
-    ).one()
-    plan = Plan(
-        organisation_id=org_id,
-        service_date=day.service_date,
-        version=(latest or 0) + 1,
-        based_on_plan_id=day.published.id if day.published else None,
-        created_by=created_by,
-        solver_stats={**solution.stats, **solution.objective},
-    )
-    session.add(plan)
-    session.flush()
-    assert plan.id is not None
-    travel = day.problem.travel
-    vehicles = {v.id: v for v in day.problem.vehicles}
-    for solved in solution.routes:
-        vehicle = vehicles[solved.vehicle]
-        path = [vehicle.start, *(v.location for v in solved.visits), vehicle.end]
-        route = Route(
-            plan_id=plan.id,
-            driver_id=day.drivers[solved.vehicle],
-            frozen=solved.vehicle in day.problem.locks.frozen_routes,
-            start_at=day.midnight.astimezone(UTC) + timedelta(seconds=solved.start),
-            end_at=day.midnight.astimezone(UTC) + timedelta(seconds=solved.end),
-            distance_m=sum(travel.distance[a][b] for a, b in itertools.pairwise(path)),
-            driving_seconds=sum(travel.time[a][b] for a, b in itertools.pairwise(path)),
-        )
-        session.add(route)
-        session.flush()
-        assert route.id is not None
-        for seq, visit in enumerate(solved.visits):
-            ref = day.legs[visit.request]
-            lat, lon = day.points[visit.location]
-            session.add(
-                StopRow(
-                    route_id=route.id,
-                    seq=seq,
-                    kind=StopRowKind(visit.kind.value),
-                    request_id=ref.request_id,
-                    leg=ref.leg,
-                    planned_at=day.midnight.astimezone(UTC) + timedelta(seconds=visit.time),
-                    latitude=lat,
-                    longitude=lon,
-                    address=day.addresses[visit.location],
-                )
-            )
-    for ref, reason in unserved_reasons(day, solution).items():
-        session.add(
-            UnservedRequest(plan_id=plan.id, request_id=ref.request_id, leg=ref.leg, reason=reason)
-        )
-    session.flush()
-    return plan

@@ -9,9 +9,9 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from scheduler.adapter import DayProblem, build_day, store_plan
-from scheduler.problem import Solution, SolveParams, Weights
-from scheduler.solve import solve
+from scheduler.load import DayProblem, build_day
+from scheduler.solver import Solution, SolveParams, Weights, solve
+from scheduler.store import store_plan
 from scheduler.travel import HaversineTravel, OsrmTravel, TravelTimes
 from shared.db import get_engine, session_scope
 from shared.settings import SchedulerSettings, get_settings

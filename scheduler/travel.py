@@ -1,6 +1,7 @@
 """Travel-time sources: straight-line estimate (default) and an OSRM table service.
 
-Both turn a list of (lat, lon) points into integer matrices: seconds and metres.
+Both turn a list of (lat, lon) points into integer matrices: seconds and metres. httpx is
+imported only when an OSRM source is made, so the default path does not load an HTTP client.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler.errors import TravelError
-from scheduler.problem import Travel
+from scheduler.solver import Travel
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,15 @@ class OsrmTravel:
     """Times and distances from an OSRM server's ``/table`` service."""
 
     def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+        import httpx
+
         self.base_url = base_url.rstrip("/")
         self.client = client or httpx.Client(timeout=30.0)
 
     def matrices(self, points: Sequence[LatLon]) -> Travel:
         """Ask OSRM for the full table; raise ``TravelError`` on any failure."""
+        import httpx
+
         if not points:
             return Travel((), ())
         coords = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)

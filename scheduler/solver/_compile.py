@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scheduler._schedule import Gap, Point, earliest_schedule
-from scheduler.errors import LockConflictError, ProblemError
-from scheduler.problem import Problem, Request, SolveParams, UnservedReason, Vehicle, Window
+from scheduler.solver._schedule import Gap, Point, earliest_schedule
+from scheduler.solver.errors import LockConflictError, ProblemError
+from scheduler.solver.params import SolveParams
+from scheduler.solver.problem import Problem, Request, Vehicle, Window
+from scheduler.solver.solution import UnservedReason
 
 
 @dataclass

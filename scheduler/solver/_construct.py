@@ -17,8 +17,8 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from scheduler._compile import Compiled
-from scheduler.problem import Travel
+from scheduler.solver._compile import Compiled
+from scheduler.solver.problem import Travel
 
 Routes = list[list[int]]
 

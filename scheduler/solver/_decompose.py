@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler import _ortools as backend
-from scheduler._compile import Compiled, restrict
+from scheduler.solver import _ortools as backend
+from scheduler.solver._compile import Compiled, restrict
 
 log = logging.getLogger(__name__)
 

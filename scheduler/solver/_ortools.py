@@ -17,8 +17,8 @@ import numpy as np
 from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from scheduler._compile import Compiled
-from scheduler.problem import Travel
+from scheduler.solver._compile import Compiled
+from scheduler.solver.problem import Travel
 
 log = logging.getLogger(__name__)
 

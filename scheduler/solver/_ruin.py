@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler._compile import Compiled
-from scheduler._construct import Day, Routes
+from scheduler.solver._compile import Compiled
+from scheduler.solver._construct import Day, Routes
 
 log = logging.getLogger(__name__)
 

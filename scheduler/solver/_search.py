@@ -10,12 +10,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-from scheduler import _ortools as backend
-from scheduler._compile import Compiled
-from scheduler._construct import Day, fill, new_day
-from scheduler._decompose import SubSearch, improve
-from scheduler._ruin import Annealing, ruin_and_recreate
-from scheduler.problem import SolveParams, Travel
+from scheduler.solver import _ortools as backend
+from scheduler.solver._compile import Compiled
+from scheduler.solver._construct import Day, fill, new_day
+from scheduler.solver._decompose import SubSearch, improve
+from scheduler.solver._ruin import Annealing, ruin_and_recreate
+from scheduler.solver.params import SolveParams
+from scheduler.solver.problem import Travel
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def _served(routes: Routes) -> int:
 
 def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     """Find routes for ``c`` within ``params.time_limit`` seconds."""
+    knobs = params.search
     t0 = time.monotonic()
     deadline = t0 + params.time_limit - _MARGIN_PER_REQUEST * len(c.requests)
     nv = len(c.vehicles)
@@ -67,7 +69,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         vehicles: list[int],
         budget: float,
         fixed: bool = True,
-        options: str = params.backend_options,
+        options: str = knobs.backend_options,
         **kw: object,
     ) -> tuple[Routes, int] | None:
         model = backend.build(c, m, vehicles, moved, params.weights.duration, fixed)
@@ -87,10 +89,10 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
 
     best: tuple[Routes, int] | None = None
     starts = 0
-    if len(params.first_solutions) > 1 and warm is None:
-        share = params.start_share * params.time_limit / len(params.first_solutions)
-        for fs in params.first_solutions:
-            if params.descend_starts:
+    if len(knobs.first_solutions) > 1 and warm is None:
+        share = knobs.start_share * params.time_limit / len(knobs.first_solutions)
+        for fs in knobs.first_solutions:
+            if knobs.descend_starts:
                 # Each start descends to its own local optimum; on dial-a-ride the start
                 # decides which optimum the search gets stuck in, so diversity pays.
                 res = run(everyone, share, first_solution=fs, metaheuristic="greedy_descent")
@@ -101,18 +103,18 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
             if res is not None and (best is None or res[1] < best[1]):
                 best = res
         warm = best[0] if best else None
-    decompose = params.decompose and not any(c.previous_routes)
-    main_share = params.main_share if params.reduce_vehicles or decompose else 1.0
+    decompose = knobs.decompose and not any(c.previous_routes)
+    main_share = knobs.main_share if knobs.reduce_vehicles or decompose else 1.0
     budget = (deadline - time.monotonic()) * main_share
     res = run(
         everyone,
         budget,
-        first_solution=params.first_solutions[0],
+        first_solution=knobs.first_solutions[0],
         # With a reduction phase to follow, stop at the first local optimum: guided local
         # search would fight the fixed costs sitting on the routes' first arcs.
-        metaheuristic="greedy_descent" if params.reduce_vehicles else params.metaheuristic,
+        metaheuristic="greedy_descent" if knobs.reduce_vehicles else knobs.metaheuristic,
         initial=warm,
-        solution_limit=params.solution_limit,
+        solution_limit=knobs.solution_limit,
     )
     if res is not None and (best is None or res[1] <= best[1]):
         best = res
@@ -125,7 +127,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         more = run(
             everyone,
             0.3 * params.time_limit,
-            first_solution=params.first_solutions[0],
+            first_solution=knobs.first_solutions[0],
             metaheuristic="greedy_descent",
         )
         if more is None or (best is not None and _served(more[0]) <= _served(best[0])):
@@ -140,7 +142,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
         outcome.cost,
         deadline - time.monotonic(),
     )
-    if params.reduce_vehicles:
+    if knobs.reduce_vehicles:
         _reduce(c, outcome, deadline, run, params, polish=not decompose)
     if decompose:
         outcome.routes, outcome.decomposed = improve(
@@ -150,8 +152,9 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
 
 
 def _sub_search(params: SolveParams) -> SubSearch:
+    knobs = params.search
     return SubSearch(
-        params.backend_options, params.metaheuristic, params.sub_seconds, params.sub_solver
+        knobs.backend_options, knobs.metaheuristic, knobs.sub_seconds, knobs.sub_solver
     )
 
 
@@ -165,10 +168,11 @@ def _by_parts(day: Day, deadline: float, params: SolveParams, fleet: bool) -> Ou
     recreate). OR-Tools sub-problems of a few routes placed a handful of legs in 50 s on the
     big day where ruin and recreate places a hundred (``bench/RESULTS.md``).
     """
+    knobs = params.search
     # Emptying routes pays only when a vehicle outweighs any distance; on a product day a
     # driver's cost does not, and the time goes to serving more and driving less.
-    eliminate = params.eliminate_share if fleet else 0.0
-    how = Annealing(params.anneal_start, params.anneal_end, eliminate)
+    eliminate = knobs.eliminate_share if fleet else 0.0
+    how = Annealing(knobs.anneal_start, knobs.anneal_end, eliminate)
     routes, kept = ruin_and_recreate(day, deadline - _MARGIN, params.seed, how)
     return Outcome(routes, day.cost(), decomposed=kept)
 
@@ -179,10 +183,11 @@ def _wants_construction(c: Compiled, params: SolveParams, fleet: bool) -> bool:
     With linked legs OR-Tools' first solutions are weak even on small days (the 100-request
     sample day: 96 of 147 legs from its start and 10 s of search, 108 from ours).
     """
-    if params.construct == "auto":
-        big_or_linked = len(c.requests) >= params.construct_from or bool(c.links)
-        return (big_or_linked or fleet) and len(params.first_solutions) == 1
-    return params.construct == "always"
+    knobs = params.search
+    if knobs.construct == "auto":
+        big_or_linked = len(c.requests) >= knobs.construct_from or bool(c.links)
+        return (big_or_linked or fleet) and len(knobs.first_solutions) == 1
+    return knobs.construct == "always"
 
 
 def fleet_first(c: Compiled, travel: Travel, params: SolveParams) -> bool:
@@ -206,6 +211,7 @@ def _reduce(
     c: Compiled, out: Outcome, deadline: float, run: object, params: SolveParams, polish: bool
 ) -> None:
     """Empty the smallest routes one at a time while every served request stays served."""
+    knobs = params.search
     assert callable(run)
     failures = 0
     while True:
@@ -218,8 +224,8 @@ def _reduce(
         keep = [v for v in used if v != victim]
         slice_ = max(0.3, min(remaining, 0.25 * params.time_limit))
         initial = [out.routes[v] for v in keep]
-        opts = params.backend_options if params.reduce_options is None else params.reduce_options
-        res = run(keep, slice_, False, opts, metaheuristic=params.metaheuristic, initial=initial)
+        opts = knobs.backend_options if knobs.reduce_options is None else knobs.reduce_options
+        res = run(keep, slice_, False, opts, metaheuristic=knobs.metaheuristic, initial=initial)
         if res is not None and _served(res[0]) >= _served(out.routes):
             out.routes, out.cost = res
             out.reductions += 1
@@ -236,7 +242,7 @@ def _reduce(
             used,
             remaining,
             False,
-            metaheuristic=params.metaheuristic,
+            metaheuristic=knobs.metaheuristic,
             initial=[out.routes[v] for v in used],
         )
         if res is not None and _served(res[0]) >= _served(out.routes) and res[1] <= out.cost:

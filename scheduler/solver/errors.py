@@ -1,4 +1,4 @@
-"""Errors raised by the scheduler package.
+"""Errors raised by the solver.
 
 One hierarchy so callers (the adapter, the CLI) can catch ``SchedulerError`` and show the
 message, which always says what was wrong and what to do about it.
@@ -19,9 +19,5 @@ class LockConflictError(SchedulerError):
     """A lock cannot be honoured (e.g. a frozen route breaks a time window)."""
 
 
-class TravelError(SchedulerError):
-    """The travel-time source failed or answered something unusable."""
-
-
-class InstanceError(SchedulerError):
-    """A benchmark instance file is missing or not in the announced format."""
+class SolutionError(SchedulerError):
+    """A solution is inconsistent in itself (a stop twice, a drop-off before its pick-up...)."""

@@ -8,23 +8,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from scheduler._compile import Compiled, compile_problem, horizon_of
-from scheduler._schedule import Gap, Point, earliest_schedule
-from scheduler._search import optimise
-from scheduler.errors import LockConflictError, SchedulerError
-from scheduler.problem import (
-    Problem,
-    Request,
-    Route,
-    Solution,
-    SolveParams,
-    Stop,
-    StopKind,
-    Unserved,
-    UnservedReason,
-    Vehicle,
-    Visit,
-)
+from scheduler.solver._compile import Compiled, compile_problem, horizon_of
+from scheduler.solver._schedule import Gap, Point, earliest_schedule
+from scheduler.solver._search import optimise
+from scheduler.solver.errors import LockConflictError, SchedulerError
+from scheduler.solver.params import SolveParams
+from scheduler.solver.problem import Problem, Request, Stop, StopKind, Vehicle
+from scheduler.solver.solution import Route, Solution, Unserved, UnservedReason, Visit
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, select
 
-from scheduler.adapter import unserved_reasons
 from scheduler.planning import PlanResult, plan_and_store
+from scheduler.store import unserved_reasons
 from services.cli import app
 from services.cli._database import parse_day
 from services.cli._output import console, err_console, friendly_errors

@@ -1,4 +1,8 @@
-"""``rides bench``: solve public benchmark instances and compare with best-known results."""
+"""``rides bench``: solve public benchmark instances and compare with best-known results.
+
+The benchmark readers and runner live in ``devtools/``, which a checkout has and the wheel does
+not; the commands import it when they run and say so when it is missing.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,16 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.bench import BenchResult, solve_instance
-from scheduler.errors import SchedulerError
-from scheduler.instances import load
+from scheduler.solver import SchedulerError
+
+if TYPE_CHECKING:
+    from devtools.bench_runner import BenchResult
 
 bench_app = typer.Typer(
     help="Solve Li & Lim / Cordeau benchmark instances and compare with best-known results.",
@@ -55,6 +60,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _needs_checkout() -> typer.Exit:
+    """The exit when ``devtools`` is missing: installed from a wheel, not run from a checkout."""
+    return _fail(
+        "the bench commands need a checkout of the rides repository (its devtools/ package "
+        "is not installed with the wheel); run them there with `uv run rides bench`"
+    )
+
+
 @bench_app.command("solve")
 def solve_cmd(
     path: Annotated[Path, typer.Argument(help="Instance file.")],
@@ -66,6 +79,11 @@ def solve_cmd(
 ) -> None:
     """Solve one instance; with --json print exactly one JSON object on stdout."""
     _logging(verbose)
+    try:
+        from devtools.bench_runner import solve_instance
+        from devtools.instances import load
+    except ImportError:
+        raise _needs_checkout() from None
     try:
         inst = load(path, fmt.value)
         result = solve_instance(inst, time_limit, seed)
@@ -115,6 +133,11 @@ def suite_cmd(
 ) -> None:
     """Solve every instance of a folder and print a table against BKS (and VROOM)."""
     _logging(False)
+    try:
+        from devtools.bench_runner import solve_instance
+        from devtools.instances import load
+    except ImportError:
+        raise _needs_checkout() from None
     if not folder.is_dir():
         raise _fail(f"not a folder: {folder}")
     files = sorted(folder.glob("*.txt"))
@@ -131,7 +154,7 @@ def suite_cmd(
             raise _fail(str(exc)) from None
         row = _row(res, bks.get(inst.name))
         if use_peer:
-            from scheduler._peer_vroom import solve_vroom
+            from devtools.vroom_peer import solve_vroom
 
             pv, pd, pf = solve_vroom(inst, time_limit)
             row |= {"vroom_vehicles": str(pv), "vroom_distance": f"{pd:.2f}"}

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.bench import float_schedule, solve_instance
-from scheduler.check import bench_distance, check_bench
-from scheduler.errors import InstanceError
-from scheduler.instances import load, to_problem
+from devtools.bench_check import bench_distance, check_bench
+from devtools.bench_runner import float_schedule, solve_instance
+from devtools.instances import InstanceError, load, to_problem
 
 DARP_TINY = """2 4 480 3 30
 0 0.0 0.0 0 0 0 1440

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from scheduler.problem import Link, Problem, Request, SolveParams, Travel, Vehicle, Window
+from scheduler.solver import Link, Problem, Request, SolveParams, Travel, Vehicle, Window
 
 # name -> (x, y) in "minutes" apart
 PLACES: dict[str, tuple[float, float]] = {

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from scheduler.actors import plan_day
-from scheduler.check import check
 from scheduler.planning import plan_and_store
+from scheduler.solver import check
 from shared.models import (
     AssignmentLock,
     LegKind,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from scheduler._compile import alone_feasible, classify
-from scheduler.problem import Problem, Request, Vehicle, Window
+from scheduler.solver import Problem, Request, Vehicle, Window
+from scheduler.solver._compile import alone_feasible, classify
 from tests.scheduler.conftest import HOUR, MIN, town
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from scheduler._compile import Compiled, compile_problem
-from scheduler._construct import fill, new_day
-from scheduler.check import check
-from scheduler.problem import Problem, Solution, SolveParams, Stop, StopKind
-from scheduler.solve import plan_of
+from scheduler.solver import Problem, Solution, SolveParams, Stop, StopKind, check
+from scheduler.solver._compile import Compiled, compile_problem
+from scheduler.solver._construct import fill, new_day
+from scheduler.solver.solve import plan_of
 from tests.scheduler.conftest import HOUR, busy_day
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from scheduler._compile import compile_problem
-from scheduler._construct import fill, new_day
-from scheduler._ruin import Annealing, ruin_and_recreate
-from scheduler.check import check
-from scheduler.problem import Solution, SolveParams
-from scheduler.solve import plan_of
+from scheduler.solver import Solution, SolveParams, check
+from scheduler.solver._compile import compile_problem
+from scheduler.solver._construct import fill, new_day
+from scheduler.solver._ruin import Annealing, ruin_and_recreate
+from scheduler.solver.solve import plan_of
 from tests.scheduler.conftest import HOUR, busy_day
 
 

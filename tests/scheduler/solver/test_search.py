@@ -7,13 +7,10 @@ from typing import Any
 
 import pytest
 
-from scheduler import _decompose
-from scheduler import _ortools as backend
-from scheduler._compile import compile_problem
-from scheduler._search import fleet_first
-from scheduler.check import check
-from scheduler.problem import Problem, Stop, Weights, Window
-from scheduler.solve import solve
+from scheduler.solver import Problem, SearchKnobs, Stop, Weights, Window, _decompose, check, solve
+from scheduler.solver import _ortools as backend
+from scheduler.solver._compile import compile_problem
+from scheduler.solver._search import fleet_first
 from tests.scheduler.conftest import FAST, HOUR, busy_day, car, ride
 
 
@@ -59,9 +56,8 @@ def test_vehicle_reduction_ends_with_no_more_routes_than_the_main_search(
 ) -> None:
     """Emptying routes one by one serves everyone on few cars, feasibly."""
     problem = busy_morning(two_cars_four_rides)
-    solution = solve(
-        problem, replace(FAST, time_limit=1.5, reduce_vehicles=True, construct="never")
-    )
+    search = SearchKnobs(reduce_vehicles=True, construct="never")
+    solution = solve(problem, replace(FAST, time_limit=1.5, search=search))
     assert check(problem, solution) == []
     assert solution.unserved == ()
     assert solution.objective["vehicles"] <= 2
@@ -73,10 +69,7 @@ def test_decomposition_keeps_the_plan_feasible_and_complete(two_cars_four_rides:
     params = replace(
         FAST,
         time_limit=1.5,
-        decompose=True,
-        main_share=0.3,
-        sub_seconds=0.2,
-        construct="never",
+        search=SearchKnobs(decompose=True, main_share=0.3, sub_seconds=0.2, construct="never"),
     )
     solution = solve(problem, params)
     assert check(problem, solution) == []
@@ -89,7 +82,9 @@ def test_several_first_solutions_with_a_previous_plan_still_warm_start(
     """With a previous plan the warm start wins over trying other starts."""
     first = solve(two_cars_four_rides, FAST)
     previous = {r.vehicle: tuple(Stop(v.request, v.kind) for v in r.visits) for r in first.routes}
-    params = replace(FAST, first_solutions=("savings", "parallel_cheapest_insertion"))
+    params = replace(
+        FAST, search=SearchKnobs(first_solutions=("savings", "parallel_cheapest_insertion"))
+    )
     again = solve(replace(two_cars_four_rides, previous=previous), params)
     assert check(two_cars_four_rides, again) == []
     assert again.objective["moved"] == 0
@@ -103,11 +98,13 @@ def test_cpsat_sub_problems_keep_the_plan_feasible_and_complete(
     params = replace(
         FAST,
         time_limit=2.0,
-        decompose=True,
-        main_share=0.3,
-        sub_seconds=0.3,
-        sub_solver="cpsat",
-        construct="never",
+        search=SearchKnobs(
+            decompose=True,
+            main_share=0.3,
+            sub_seconds=0.3,
+            sub_solver="cpsat",
+            construct="never",
+        ),
     )
     solution = solve(problem, params)
     assert check(problem, solution) == []
@@ -122,9 +119,11 @@ def test_descending_from_several_starts_keeps_the_best_feasible_plan(
     params = replace(
         FAST,
         time_limit=1.5,
-        first_solutions=("parallel_cheapest_insertion", "savings", "global_cheapest_arc"),
-        descend_starts=True,
-        start_share=0.6,
+        search=SearchKnobs(
+            first_solutions=("parallel_cheapest_insertion", "savings", "global_cheapest_arc"),
+            descend_starts=True,
+            start_share=0.6,
+        ),
     )
     solution = solve(problem, params)
     assert check(problem, solution) == []
@@ -172,10 +171,7 @@ def test_decomposition_keeps_a_day_with_round_trips_feasible(
     params = replace(
         FAST,
         time_limit=2.0,
-        construct="never",
-        decompose=True,
-        main_share=0.3,
-        sub_seconds=0.2,
+        search=SearchKnobs(construct="never", decompose=True, main_share=0.3, sub_seconds=0.2),
     )
     solution = solve(problem, params)
     assert subs, "sub-problems were searched"

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.check import check
-from scheduler.problem import (
+from scheduler.solver import (
     Link,
     Locks,
     Problem,
     Request,
+    SearchKnobs,
     Solution,
     SolveParams,
     Stop,
     StopKind,
     UnservedReason,
     Window,
+    check,
+    solve,
 )
-from scheduler.solve import solve
 from tests.scheduler.conftest import FAST, HOUR, LOC, MIN, car, ride
 
 
@@ -251,7 +252,7 @@ def test_fewest_vehicles_are_used_when_one_can_do_it_all(two_cars_four_rides: Pr
 
 def test_same_seed_gives_the_same_plan(two_cars_four_rides: Problem) -> None:
     """With a deterministic stop (solution limit), repeated solves agree exactly."""
-    params = replace(FAST, seed=7, solution_limit=50, time_limit=5)
+    params = replace(FAST, seed=7, time_limit=5, search=SearchKnobs(solution_limit=50))
     a = solved(two_cars_four_rides, params)
     b = solved(two_cars_four_rides, params)
     assert a.routes == b.routes
@@ -263,7 +264,9 @@ def test_every_first_solution_strategy_gives_a_feasible_plan(
     """Trying several starts keeps the best and stays feasible."""
     params = replace(
         FAST,
-        first_solutions=("parallel_cheapest_insertion", "local_cheapest_insertion", "savings"),
+        search=SearchKnobs(
+            first_solutions=("parallel_cheapest_insertion", "local_cheapest_insertion", "savings")
+        ),
     )
     assert solved(two_cars_four_rides, params).unserved == ()
 
@@ -272,7 +275,7 @@ def test_location_outside_the_matrix_is_a_problem_error(two_cars_four_rides: Pro
     """A bad index is refused with a clear error, not a crash inside OR-Tools."""
     import pytest
 
-    from scheduler.errors import ProblemError
+    from scheduler.solver import ProblemError
 
     bad = replace(two_cars_four_rides, requests=(ride("x", "home_a", "clinic"),))
     bad = replace(bad, requests=(replace(bad.requests[0], dropoff=len(LOC) + 3),))
@@ -286,7 +289,7 @@ def test_frozen_route_naming_an_unknown_request_is_a_lock_conflict(
     """A frozen route must only name known requests, each picked up before drop-off."""
     import pytest
 
-    from scheduler.errors import LockConflictError
+    from scheduler.solver import LockConflictError
 
     bad = (Stop("ghost", StopKind.PICKUP), Stop("ghost", StopKind.DROPOFF))
     problem = replace(two_cars_four_rides, locks=Locks(frozen_routes={"v1": bad}))
@@ -304,7 +307,7 @@ def test_frozen_route_that_cannot_be_kept_on_time_is_a_lock_conflict(
     """Freezing an order that misses a window is refused with a message, not a bad plan."""
     import pytest
 
-    from scheduler.errors import LockConflictError
+    from scheduler.solver import LockConflictError
 
     early = replace(two_cars_four_rides.requests[0], pickup_window=Window(8 * HOUR, 8 * HOUR))
     late = ride("late", "home_c", "legal_aid")
