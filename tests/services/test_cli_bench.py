@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,16 @@ def test_bench_suite_on_an_empty_folder_fails_clearly(tmp_path: Path) -> None:
     result = runner.invoke(app, ["bench", "suite", str(tmp_path), "--format", "lilim"])
     assert result.exit_code == 2
     assert "no *.txt" in result.output
+
+
+@pytest.mark.parametrize("command", ["solve", "suite"])
+def test_bench_without_devtools_says_it_needs_a_checkout(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed from the wheel (no ``devtools``), both commands exit with a clear reason."""
+    # A None entry in sys.modules makes the import fail as if the package were not installed.
+    monkeypatch.setitem(sys.modules, "devtools.bench_runner", None)
+    result = runner.invoke(app, ["bench", command, str(tmp_path), "--format", "lilim"])
+    assert result.exit_code == 2
+    assert "need a checkout" in result.output
+    assert "Traceback" not in result.output
