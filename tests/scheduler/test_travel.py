@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -99,3 +101,20 @@ def test_osrm_unreachable_server_is_a_travel_error() -> None:
     client = httpx.Client(transport=httpx.MockTransport(refuse))
     with pytest.raises(TravelError, match="unreachable"):
         OsrmTravel("http://osrm.invalid", client).matrices([TORONTO, MISSISSAUGA])
+
+
+def test_the_default_travel_source_and_the_solver_load_no_http_client_or_database() -> None:
+    """httpx is imported only when an OSRM source is made; the solver pulls in nothing external.
+
+    Run in a fresh interpreter: this test process has long imported httpx and sqlalchemy.
+    """
+    code = (
+        "import sys, scheduler.travel, scheduler.solver\n"
+        "scheduler.travel.HaversineTravel().matrices([(43.6, -79.4), (43.7, -79.4)])\n"
+        "print(sorted(m for m in ('httpx', 'sqlalchemy', 'sqlmodel', 'dramatiq', 'shared')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"
