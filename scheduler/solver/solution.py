@@ -59,7 +59,10 @@ class Unserved:
 
 @dataclass(frozen=True)
 class Solution:
-    """Result of ``solve``: routes of used vehicles, unserved requests, objective parts, stats."""
+    """Result of ``solve``: routes of used vehicles, unserved requests, objective parts, stats.
+
+    Building one that contradicts itself raises ``SolutionError`` (see the module docstring).
+    """
 
     routes: tuple[Route, ...]
     unserved: tuple[Unserved, ...]
