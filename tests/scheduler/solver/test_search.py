@@ -7,15 +7,29 @@ from typing import Any
 
 import pytest
 
-from scheduler.solver import Problem, SearchKnobs, Stop, Weights, Window, _decompose, check, solve
+from scheduler.solver import (
+    Problem,
+    SearchKnobs,
+    Solution,
+    Stop,
+    Weights,
+    Window,
+    _decompose,
+    check,
+    solve,
+)
 from scheduler.solver import _ortools as backend
 from scheduler.solver._compile import compile_problem
 from scheduler.solver._search import fleet_first
+from scheduler.solver.solve import plan_of
 from tests.scheduler.conftest import FAST, HOUR, busy_day, car, ride
 
 
-def busy_morning(base: Problem) -> Problem:
-    """Twelve rides and four cars with a fixed cost each: room to merge routes."""
+def busy_morning(base: Problem, fixed_cost: int = 50_000) -> Problem:
+    """Twelve rides and four cars with a fixed cost each: room to merge routes.
+
+    At the default fixed cost a car outweighs every arc (fleet first: our own search plans
+    it); at ``ROUTING`` a car is cheap enough that the OR-Tools search and its phases do."""
     places = ["home_a", "home_b", "home_c", "grocery", "clinic", "legal_aid"]
     requests = tuple(
         ride(
@@ -26,8 +40,24 @@ def busy_morning(base: Problem) -> Problem:
         )
         for k in range(12)
     )
-    vehicles = tuple(car(f"v{k}", fixed_cost=50_000) for k in range(4))
+    vehicles = tuple(car(f"v{k}", fixed_cost=fixed_cost) for k in range(4))
     return replace(base, requests=requests, vehicles=vehicles)
+
+
+ROUTING = 2_000  # a car's fixed cost below the town's longest arcs summed: OR-Tools plans
+
+
+def spy(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[object]:
+    """Record each call of ``module.name`` (still calling it) and return the record."""
+    calls: list[object] = []
+    real = getattr(module, name)
+
+    def recording(*args: Any, **kw: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(module, name, recording)
+    return calls
 
 
 def test_when_a_vehicle_outweighs_any_distance_our_search_plans_with_fewest_routes(
@@ -52,20 +82,25 @@ def test_when_a_vehicle_outweighs_any_distance_our_search_plans_with_fewest_rout
 
 
 def test_vehicle_reduction_ends_with_no_more_routes_than_the_main_search(
-    two_cars_four_rides: Problem,
+    two_cars_four_rides: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Emptying routes one by one serves everyone on few cars, feasibly."""
-    problem = busy_morning(two_cars_four_rides)
+    problem = busy_morning(two_cars_four_rides, ROUTING)
+    searches = spy(monkeypatch, backend, "search")
     search = SearchKnobs(reduce_vehicles=True, construct="never")
     solution = solve(problem, replace(FAST, time_limit=1.5, search=search))
     assert check(problem, solution) == []
     assert solution.unserved == ()
     assert solution.objective["vehicles"] <= 2
+    assert len(searches) >= 2  # the main search, then at least one reduction attempt
 
 
-def test_decomposition_keeps_the_plan_feasible_and_complete(two_cars_four_rides: Problem) -> None:
+def test_decomposition_keeps_the_plan_feasible_and_complete(
+    two_cars_four_rides: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Re-optimising a few routes at a time never loses a request or breaks a rule."""
-    problem = busy_morning(two_cars_four_rides)
+    problem = busy_morning(two_cars_four_rides, ROUTING)
+    subs = spy(monkeypatch, _decompose, "_solve_sub")
     params = replace(
         FAST,
         time_limit=1.5,
@@ -74,6 +109,7 @@ def test_decomposition_keeps_the_plan_feasible_and_complete(two_cars_four_rides:
     solution = solve(problem, params)
     assert check(problem, solution) == []
     assert solution.unserved == ()
+    assert subs, "no sub-problem was solved"
 
 
 def test_several_first_solutions_with_a_previous_plan_still_warm_start(
@@ -91,10 +127,11 @@ def test_several_first_solutions_with_a_previous_plan_still_warm_start(
 
 
 def test_cpsat_sub_problems_keep_the_plan_feasible_and_complete(
-    two_cars_four_rides: Problem,
+    two_cars_four_rides: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CP-SAT sub-problem solver only ever returns complete, rule-abiding routes."""
-    problem = busy_morning(two_cars_four_rides)
+    problem = busy_morning(two_cars_four_rides, ROUTING)
+    cpsat = spy(monkeypatch, backend, "cpsat_routes")
     params = replace(
         FAST,
         time_limit=2.0,
@@ -109,13 +146,14 @@ def test_cpsat_sub_problems_keep_the_plan_feasible_and_complete(
     solution = solve(problem, params)
     assert check(problem, solution) == []
     assert solution.unserved == ()
+    assert cpsat, "CP-SAT solved no sub-problem"
 
 
 def test_descending_from_several_starts_keeps_the_best_feasible_plan(
     two_cars_four_rides: Problem,
 ) -> None:
     """A portfolio of starts, each descended, ends on one feasible plan."""
-    problem = busy_morning(two_cars_four_rides)
+    problem = busy_morning(two_cars_four_rides, ROUTING)
     params = replace(
         FAST,
         time_limit=1.5,
@@ -176,3 +214,27 @@ def test_decomposition_keeps_a_day_with_round_trips_feasible(
     solution = solve(problem, params)
     assert subs, "sub-problems were searched"
     assert check(problem, solution) == []
+
+
+def test_cpsat_re_solves_two_routes_into_complete_ordered_routes_no_dearer(
+    two_cars_four_rides: Problem,
+) -> None:
+    """Given two routes, CP-SAT returns routes over the same stops, each pick-up before its
+    drop-off, within every window, and costing no more than the routes it was given."""
+    problem = two_cars_four_rides
+    c, _ = compile_problem(problem, FAST)
+    m = backend.node_matrices(c, problem.travel, FAST.arc_cost, FAST.weights.travel)
+    given = [[0, 1, 2, 3], [4, 5, 6, 7]]
+    found = backend.cpsat_routes(c, m, [0, 1], given, time_limit=5.0, seed=0)
+    assert found is not None
+    assert sorted(n for r in found for n in r) == list(range(8))
+    for route in found:
+        for n in route:
+            if n % 2 == 0:
+                assert n + 1 in route and route.index(n) < route.index(n + 1)
+    routes, unserved = plan_of(problem, c, found, {})
+    assert unserved == []
+    assert check(problem, Solution(tuple(routes), (), objective={}, stats={})) == []
+    cost = [_decompose.route_cost(m, c, v, r) for v, r in enumerate(found)]
+    before = [_decompose.route_cost(m, c, v, r) for v, r in enumerate(given)]
+    assert sum(cost) <= sum(before)
