@@ -1,4 +1,4 @@
-"""Fixtures for every test: database and broker back-ends, each parametrised.
+"""Fixtures for every test: database and broker back-ends, each parametrised, and a fake Twilio.
 
 Locally a missing PostgreSQL or Redis skips its tests with a one-line reason; with ``CI=true``
 it fails instead, so CI can never pass by skipping them.
@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
+from devtools.fake_twilio import RunningFakeTwilio, run_fake_twilio_in_thread
 from shared import migrations
 from shared.db import dispose_engines, make_engine
 from shared.queue import build_broker, use_broker
@@ -250,3 +251,19 @@ def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[RunningFakeTwilio]:
+    """One fake Twilio API on a free loopback port for the whole test run."""
+    with run_fake_twilio_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def fake_twilio(twilio_server: RunningFakeTwilio) -> Iterator[RunningFakeTwilio]:
+    """The fake Twilio, emptied (messages and faults) before and after each test."""
+    twilio_server.fake.reset()
+    yield twilio_server
+    twilio_server.fake.wait_for_callbacks()
+    twilio_server.fake.reset()

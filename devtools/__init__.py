@@ -1,0 +1,1 @@
+"""Development-only code: test doubles and benchmark readers. Not shipped in the wheel."""
