@@ -1,7 +1,8 @@
 """Settings, one pydantic-settings class per concern, each with safe local defaults.
 
-Every class reads its own environment prefix; ``get_settings()`` builds them once and tests
-override them with ``override_settings()``.
+Every class reads its own environment prefix; ``get_settings()`` builds them once per process,
+and ``reset_settings()`` makes the next call read the environment again (tests change the
+environment, then reset).
 """
 
 from __future__ import annotations
@@ -59,13 +60,6 @@ class AppSettings(BaseSettings):
         if self.environment == "production" and self.secret_key is None:
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
         return self
-
-    @property
-    def effective_secret_key(self) -> str:
-        """The secret key, or a fixed development key outside production."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        return "development-only-insecure-key"
 
 
 class SmsSettings(BaseSettings):
