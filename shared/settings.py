@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -39,6 +39,9 @@ class AppSettings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
     default_time_zone: str = "America/Toronto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level the command line logs to stderr."
+    )
     reminder_hour: int = Field(
         default=17, ge=0, le=23, description="Local hour at which day-before reminders go out."
     )
@@ -54,6 +57,11 @@ class AppSettings(BaseSettings):
     sending_lease_seconds: float = Field(
         default=180.0, gt=0, description="A send claimed longer ago than this lost its worker."
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> AppSettings:

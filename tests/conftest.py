@@ -6,6 +6,7 @@ it fails instead, so CI can never pass by skipping them.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -63,6 +64,17 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     reset_settings()
     dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo what a CLI command's ``configure_logging`` did to the root logger."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 # --- databases ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import csv
 import json
 import logging
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,7 @@ from rich.table import Table
 from scheduler.bench import BenchResult, solve_instance
 from scheduler.errors import SchedulerError
 from scheduler.instances import load
+from services.cli._output import configure_logging
 
 bench_app = typer.Typer(
     help="Solve Li & Lim / Cordeau benchmark instances and compare with best-known results.",
@@ -43,11 +43,9 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the search.")]
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # The solver's progress lines go to stderr only with --verbose: a benchmark's output is its
+    # table or JSON.
+    configure_logging(level=logging.INFO if verbose else logging.WARNING)
 
 
 def _fail(message: str) -> typer.Exit:
