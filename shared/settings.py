@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.i18n import DEFAULT_TIME_ZONE
+
 DEFAULT_DATA_DIR = Path("data")
 
 
@@ -38,7 +40,7 @@ class AppSettings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
-    default_time_zone: str = "America/Toronto"
+    default_time_zone: str = DEFAULT_TIME_ZONE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level the command line logs to stderr."
     )
