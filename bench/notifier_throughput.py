@@ -36,7 +36,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from notifier.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from devtools.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from shared import migrations
 from shared.db import make_engine
 from shared.models import Message, MessageStatus, Organisation
@@ -270,7 +270,7 @@ def end_to_end(
     fake = [
         sys.executable,
         "-m",
-        "notifier.fake_twilio",
+        "devtools.fake_twilio",
         "--port",
         str(twilio_port),
         "--callback-interval",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -25,10 +24,11 @@ from notifier.templates import (
     DriverRouteChanged,
     RequestUnmet,
     RideReminder,
+    StopLine,
     render,
 )
-from notifier.templates import Stop as StopText
 from shared.consent import is_opted_out
+from shared.i18n import time_zone
 from shared.models import (
     Driver,
     Language,
@@ -92,7 +92,7 @@ def _legs(session: Session, plan_id: int | None) -> dict[tuple[int, LegKind], _L
     return legs
 
 
-def _route_texts(session: Session, route: Route) -> tuple[StopText, ...]:
+def _route_texts(session: Session, route: Route) -> tuple[StopLine, ...]:
     stops = session.exec(select(Stop).where(Stop.route_id == route.id).order_by(col(Stop.seq)))
     texts = []
     for stop in stops:
@@ -108,7 +108,7 @@ def _route_texts(session: Session, route: Route) -> tuple[StopText, ...]:
             if wanted
         )
         texts.append(
-            StopText(
+            StopLine(
                 at=stop.planned_at,
                 action="pickup" if stop.kind == StopKind.PICKUP else "dropoff",
                 rider_first_name=_first_name(rider.name) if rider else "rider",
@@ -125,7 +125,7 @@ class _Writer:
     def __init__(self, session: Session, org: Organisation) -> None:
         self.session = session
         self.org = org
-        self.tz = ZoneInfo(org.time_zone)
+        self.tz = time_zone(org.time_zone)
         self.sender = org.sms_number or get_settings().sms.twilio_from_number or "+10000000000"
         self.count = 0
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.i18n import time_zone
+
 QUIET_START = time(21, 0)
 QUIET_END = time(9, 0)
-
-
-def _zone(tz: str | ZoneInfo) -> ZoneInfo:
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
 
 
 def is_quiet(
@@ -28,7 +26,7 @@ def is_quiet(
     """Say whether ``now_utc`` falls in quiet hours (``start`` inclusive, ``end`` exclusive)."""
     if now_utc.tzinfo is None:
         raise ValueError("now_utc must be an aware datetime (UTC); got a naive one")
-    local = now_utc.astimezone(_zone(tz)).time().replace(tzinfo=None)
+    local = now_utc.astimezone(time_zone(tz)).time().replace(tzinfo=None)
     if start > end:  # the window wraps midnight, the usual case
         return local >= start or local < end
     return start <= local < end
@@ -53,7 +51,7 @@ def next_send_time(
     now = now_utc.astimezone(UTC)
     if urgent or not is_quiet(now, tz, start=start, end=end):
         return now
-    zone = _zone(tz)
+    zone = time_zone(tz)
     local = now.astimezone(zone)
     day = local.date()
     if local.time().replace(tzinfo=None) >= end:  # evening: release tomorrow morning

@@ -8,7 +8,7 @@ loose fields (e.g. stored with an outbox row); ``to_fields`` gives JSON-safe fie
 Rules the tests hold these to: rider texts stay within 2 SMS segments even in Chinese (UCS-2:
 134 characters), carry only that rider's own ride, and English ones stay GSM-7 for ASCII
 values. Driver texts name riders by first name only. Times are aware UTC datetimes shown in the
-organisation's time zone.
+organisation's time zone, formatted by ``shared.i18n`` as the booking bot formats them.
 """
 
 from __future__ import annotations
@@ -22,9 +22,16 @@ from typing import Any, ClassVar, Literal, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo
 
 from notifier.errors import TemplateError
-
-Language = Literal["en", "zh-Hant"]
-DEFAULT_TIME_ZONE = "America/Toronto"
+from shared.i18n import (
+    DEFAULT_TIME_ZONE,
+    Language,
+    format_date,
+    format_date_time,
+    format_time,
+    format_window,
+    text_language,
+    time_zone,
+)
 
 
 class TemplateName(StrEnum):
@@ -118,8 +125,12 @@ class RequestUnmet(_Context):
 
 
 @dataclass(frozen=True)
-class Stop(_Context):
-    """One stop of a driver's route; ``needs`` are codes like "wheelchair" or free text."""
+class StopLine(_Context):
+    """One line of a driver's route text: a stop, its time, rider and address.
+
+    ``needs`` are codes like "wheelchair" or free text. (Not the ``Stop`` table row, nor the
+    solver's stop: this is only what the text says about one.)
+    """
 
     NAME = TemplateName.DRIVER_DAY_ROUTE
     at: datetime
@@ -135,7 +146,7 @@ class DriverDayRoute(_Context):
 
     NAME = TemplateName.DRIVER_DAY_ROUTE
     day: date
-    stops: tuple[Stop, ...]
+    stops: tuple[StopLine, ...]
     manifest_url: str
 
     def __post_init__(self) -> None:
@@ -150,7 +161,7 @@ class DriverRouteChanged(_Context):
 
     NAME = TemplateName.DRIVER_ROUTE_CHANGED
     day: date
-    stops: tuple[Stop, ...]
+    stops: tuple[StopLine, ...]
     manifest_url: str
 
 
@@ -183,21 +194,8 @@ RIDER_TEMPLATES = frozenset(CONTEXTS) - {
 }
 
 
-def normalise_language(language: str) -> Language:
-    """Map a stored language tag to a template language; anything unknown gets English.
-
-    Every Chinese tag goes to Traditional: it is what this community reads, and a reader of
-    Simplified Chinese still reads it far better than English.
-    """
-    tag = language.strip().lower().replace("_", "-")
-    if tag.split("-")[0] in ("zh", "yue"):
-        return "zh-Hant"
-    return "en"
-
-
 # -- formatting ---------------------------------------------------------------------------
 
-_ZH_WEEKDAYS = "一二三四五六日"
 _NEEDS: dict[str, tuple[str, str]] = {
     "wheelchair": ("wheelchair", "輪椅"),
     "walker": ("walker", "助行架"),
@@ -222,80 +220,38 @@ def _first_name(name: str) -> str:
     return _clean(name).split(" ")[0]
 
 
-_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _en_date(day: date) -> str:
-    # Own tables, not strftime("%a %b"): that follows the process locale.
-    return f"{_EN_WEEKDAYS[day.weekday()]} {_EN_MONTHS[day.month - 1]} {day.day}"
-
-
-def _zh_date(day: date) -> str:
-    return f"{day.month}月{day.day}日（星期{_ZH_WEEKDAYS[day.weekday()]}）"
-
-
-def _en_time(at: datetime, meridiem: bool = True) -> str:
-    hour = at.hour % 12 or 12
-    return f"{hour}:{at.minute:02d}" + (("am" if at.hour < 12 else "pm") if meridiem else "")
-
-
-def _zh_period(at: datetime) -> str:
-    return "凌晨" if at.hour < 6 else "上午" if at.hour < 12 else "下午" if at.hour < 18 else "晚上"
-
-
-def _zh_time(at: datetime) -> str:
-    return f"{_zh_period(at)}{at.hour % 12 or 12}:{at.minute:02d}"
-
-
-def _en_window(start: datetime, end: datetime) -> str:
-    if start == end:
-        return _en_time(start)
-    same = (start.hour < 12) == (end.hour < 12)
-    return f"{_en_time(start, meridiem=not same)}-{_en_time(end)}"
-
-
-def _zh_window(start: datetime, end: datetime) -> str:
-    if start == end:
-        return _zh_time(start)
-    tail = _zh_time(end)
-    if _zh_period(start) == _zh_period(end):
-        tail = tail.removeprefix(_zh_period(end))
-    return f"{_zh_time(start)}至{tail}"
-
-
 def _need(code: str, language: Language) -> str:
     labels = _NEEDS.get(_clean(code).lower().replace(" ", "_").replace("-", "_"))
     if labels is None:
         return _clean(code)
-    return labels[0] if language == "en" else labels[1]
+    return labels[0] if language == Language.EN else labels[1]
 
 
-def _stop_line(number: int, stop: Stop, language: Language, zone: ZoneInfo) -> str:
-    at, name, address = stop.at.astimezone(zone), _first_name(stop.rider_first_name), stop.address
+def _stop_line(number: int, stop: StopLine, language: Language, zone: ZoneInfo) -> str:
+    at = format_time(stop.at, language, tz=zone)
+    name, address = _first_name(stop.rider_first_name), stop.address
     needs = [_need(code, language) for code in stop.needs]
-    if language == "en":
+    if language == Language.EN:
         verb = "Pick up" if stop.action == "pickup" else "Drop off"
         extra = f" [{', '.join(needs)}]" if needs else ""
-        return f"{number}. {_en_time(at)} {verb} {name}, {_clean(address)}{extra}"
+        return f"{number}. {at} {verb} {name}, {_clean(address)}{extra}"
     verb = "接" if stop.action == "pickup" else "送"
     name = name if stop.action == "pickup" else f"{name}到"
     extra = f"［{'、'.join(needs)}］" if needs else ""
-    return f"{number}. {_zh_time(at)} {verb}{name}：{_clean(address)}{extra}"
+    return f"{number}. {at} {verb}{name}：{_clean(address)}{extra}"
 
 
 def _route(ctx: DriverDayRoute | DriverRouteChanged, language: Language, zone: ZoneInfo) -> str:
     lines = [_stop_line(n, stop, language, zone) for n, stop in enumerate(ctx.stops, 1)]
     changed = isinstance(ctx, DriverRouteChanged)
     count = len(ctx.stops)
-    if language == "en":
-        day = _en_date(ctx.day)
+    day = format_date(ctx.day, language)
+    if language == Language.EN:
         if changed and not count:
             return f"Route change {day}: no stops left for you. Thank you! {ctx.manifest_url}"
         stops = f"{count} stop" if count == 1 else f"{count} stops"
         head = f"Route change {day}, now {stops}:" if changed else f"Route {day}, {stops}:"
         return "\n".join([head, *lines, f"Manifest: {ctx.manifest_url}"])
-    day = _zh_date(ctx.day)
     if changed and not count:
         return f"{day}路線有變：你當天已沒有站點，謝謝！{ctx.manifest_url}"
     head = f"{day}路線有變，現共{count}站：" if changed else f"{day}路線，共{count}站："
@@ -340,30 +296,29 @@ _RIDER_TEXTS: dict[TemplateName, tuple[str, str]] = {
 
 
 def _rider(ctx: Context, language: Language, zone: ZoneInfo) -> str:
-    en = language == "en"
     values: dict[str, str] = {}
     if isinstance(ctx, _RideFields):
-        start, end = ctx.pickup_from.astimezone(zone), ctx.pickup_to.astimezone(zone)
-        values["day"] = _en_date(start) if en else _zh_date(start)
-        values["window"] = _en_window(start, end) if en else _zh_window(start, end)
+        values["day"] = format_date(ctx.pickup_from, language, tz=zone)
+        values["window"] = format_window(ctx.pickup_from, ctx.pickup_to, language, tz=zone)
     if isinstance(ctx, BookingCancelled | RequestUnmet):
-        at = ctx.pickup_at.astimezone(zone)
-        values["when"] = f"{_en_date(at)} at {_en_time(at)}" if en else _zh_date(at) + _zh_time(at)
+        values["when"] = format_date_time(ctx.pickup_at, language, tz=zone)
     if isinstance(ctx, DriverOnTheWay):
-        eta = ctx.eta.astimezone(zone)
-        values["eta"] = _en_time(eta) if en else _zh_time(eta)
+        values["eta"] = format_time(ctx.eta, language, tz=zone)
     if isinstance(ctx, _RideFields | DriverOnTheWay):
         values["who"], values["car"] = _first_name(ctx.driver_first_name), _clean(ctx.car)
     if isinstance(ctx, _RideFields | BookingCancelled | RequestUnmet):
         values["where"] = _clean(ctx.destination)
     english, chinese = _RIDER_TEXTS[ctx.NAME]
-    return (english if en else chinese).format(**values)
+    return (english if language == Language.EN else chinese).format(**values)
 
 
 def render(context: Context, language: str, *, tz: str | ZoneInfo = DEFAULT_TIME_ZONE) -> str:
-    """Render ``context`` in ``language`` (unknown languages get English), times in ``tz``."""
-    lang = normalise_language(language)
-    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    """Render ``context`` in ``language`` (unknown languages get English), times in ``tz``.
+
+    An unknown zone name falls back to ``DEFAULT_TIME_ZONE`` (see ``shared.i18n.time_zone``).
+    """
+    lang = text_language(language)
+    zone = time_zone(tz)
     if isinstance(context, DriverDayRoute | DriverRouteChanged):
         return _route(context, lang, zone)
     return _rider(context, lang, zone)
@@ -375,9 +330,10 @@ def _coerce(annotation: Any, value: object) -> object:
         return datetime.fromisoformat(value)
     if annotation is date and isinstance(value, str):
         return date.fromisoformat(value)
-    if annotation == tuple[Stop, ...] and isinstance(value, list | tuple):
+    if annotation == tuple[StopLine, ...] and isinstance(value, list | tuple):
         return tuple(
-            item if isinstance(item, Stop) else make_context(Stop, dict(item)) for item in value
+            item if isinstance(item, StopLine) else make_context(StopLine, dict(item))
+            for item in value
         )
     if annotation == tuple[str, ...] and isinstance(value, list):
         return tuple(value)
@@ -388,7 +344,7 @@ C = TypeVar("C")
 
 
 def make_context(cls: type[C], fields: Mapping[str, object]) -> C:
-    """Build a context (or a ``Stop``) from loose fields, naming any missing or unknown ones."""
+    """Build a context (or a ``StopLine``) from loose fields, naming any missing or unknown ones."""
     hints = get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     required = {name for name, f in known.items() if f.default is dataclasses.MISSING}
@@ -429,7 +385,7 @@ def to_fields(context: Context) -> dict[str, Any]:
             return value.isoformat()
         if isinstance(value, tuple):
             return [plain(item) for item in value]
-        if isinstance(value, Stop):
+        if isinstance(value, StopLine):
             return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return value
 

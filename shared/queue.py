@@ -80,11 +80,6 @@ def declared_actors() -> list[dramatiq.Actor[Any, Any]]:
     return list(_actors)
 
 
-def is_in_process() -> bool:
-    """True when the queue lives inside this process (no Redis configured)."""
-    return isinstance(get_broker(), StubBroker)
-
-
 def start_in_process_worker(threads: int = 2) -> dramatiq.Worker | None:
     """Start worker threads in this process for the in-process broker; None with Redis."""
     global _worker

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dramatiq
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
+from shared.i18n import local_time
 from shared.models import (
     Message,
     MessageStatus,
@@ -130,7 +130,7 @@ def _due_reminders(session: Session, now: datetime) -> list[tuple[int, date]]:
     hour = get_settings().app.reminder_hour
     due = []
     for org in session.exec(select(Organisation)).all():
-        local = now.astimezone(ZoneInfo(org.time_zone))
+        local = local_time(now, org.time_zone)
         if local.hour < hour:
             continue
         tomorrow = local.date() + timedelta(days=1)

@@ -1,7 +1,8 @@
 """Settings, one pydantic-settings class per concern, each with safe local defaults.
 
-Every class reads its own environment prefix; ``get_settings()`` builds them once and tests
-override them with ``override_settings()``.
+Every class reads its own environment prefix; ``get_settings()`` builds them once per process,
+and ``reset_settings()`` makes the next call read the environment again (tests change the
+environment, then reset).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.i18n import DEFAULT_TIME_ZONE
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -37,7 +40,10 @@ class AppSettings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
-    default_time_zone: str = "America/Toronto"
+    default_time_zone: str = DEFAULT_TIME_ZONE
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level the command line logs to stderr."
+    )
     reminder_hour: int = Field(
         default=17, ge=0, le=23, description="Local hour at which day-before reminders go out."
     )
@@ -54,18 +60,16 @@ class AppSettings(BaseSettings):
         default=180.0, gt=0, description="A send claimed longer ago than this lost its worker."
     )
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _secret_outside_development(self) -> AppSettings:
         if self.environment == "production" and self.secret_key is None:
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
         return self
-
-    @property
-    def effective_secret_key(self) -> str:
-        """The secret key, or a fixed development key outside production."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        return "development-only-insecure-key"
 
 
 class SmsSettings(BaseSettings):

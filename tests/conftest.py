@@ -1,4 +1,4 @@
-"""Fixtures for every test: database and broker back-ends, each parametrised.
+"""Fixtures for every test: database and broker back-ends, each parametrised, and a fake Twilio.
 
 Locally a missing PostgreSQL or Redis skips its tests with a one-line reason; with ``CI=true``
 it fails instead, so CI can never pass by skipping them.
@@ -6,6 +6,7 @@ it fails instead, so CI can never pass by skipping them.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
+from devtools.fake_twilio import RunningFakeTwilio, run_fake_twilio_in_thread
 from shared import migrations
 from shared.db import dispose_engines, make_engine
 from shared.queue import build_broker, use_broker
@@ -62,6 +64,17 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     reset_settings()
     dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo what a CLI command's ``configure_logging`` did to the root logger."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 # --- databases ------------------------------------------------------------------------------
@@ -250,3 +263,19 @@ def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[RunningFakeTwilio]:
+    """One fake Twilio API on a free loopback port for the whole test run."""
+    with run_fake_twilio_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def fake_twilio(twilio_server: RunningFakeTwilio) -> Iterator[RunningFakeTwilio]:
+    """The fake Twilio, emptied (messages and faults) before and after each test."""
+    twilio_server.fake.reset()
+    yield twilio_server
+    twilio_server.fake.wait_for_callbacks()
+    twilio_server.fake.reset()

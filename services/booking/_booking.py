@@ -16,7 +16,8 @@ from services.booking._text import normalise
 from services.booking.dates import DateProblem
 from services.booking.keywords import yes_or_no
 from services.booking.places import find_place, narrow, suggest_places
-from services.booking.replies import fit_list, format_date, format_time, join
+from services.booking.replies import fit_list, join
+from shared.i18n import format_date, format_time
 
 # After this many messages in a row we cannot use, a person takes over.
 MAX_MISSES = 3
@@ -80,9 +81,7 @@ def _ride_home(
 def _date_problem_text(session: Session, problem: DateProblem) -> str:
     if problem.problem == "ambiguous" and len(problem.options) == 2:
         first, second = (format_date(option, session.language) for option in problem.options)
-        example = f"{problem.options[1].month}月{problem.options[1].day}日"
-        if session.language == "en":
-            example = format_date(problem.options[1], "en").split(" ", 1)[1]
+        example = format_date(problem.options[1], session.language, weekday=False)
         return session.text("date_ambiguous", first=first, second=second, example=example)
     key = "date_past" if problem.problem == "past" else "date_impossible"
     return session.text(key)

@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 from services.booking._api_legs import OPEN
 from services.booking._inbound_directory import OrgInfo
 from services.booking._model import NEEDS, ConversationContext, RiderInfo, UpcomingRide
-from services.booking.keywords import Language
 from services.booking.places import PlaceEntry
+from shared.i18n import Language
 from shared.models import (
     ConsentState,
     Conversation,
@@ -29,7 +29,6 @@ from shared.models import (
     Rider,
     RideRequest,
 )
-from shared.models import Language as StoredLanguage
 
 
 @dataclass
@@ -47,9 +46,9 @@ class Parties:
         return self.organisation.id
 
 
-def engine_language(stored: StoredLanguage | str | None) -> Language:
+def engine_language(stored: Language | str | None) -> Language:
     """The engine speaks English and Traditional Chinese; Simplified readers get Traditional."""
-    return "en" if stored in (StoredLanguage.EN, "en") else "zh-Hant"
+    return Language.EN if stored == Language.EN else Language.ZH_HANT
 
 
 def find_rider(session: Session, organisation_id: int, phone: str) -> Rider | None:

@@ -20,13 +20,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.booking.keywords import Language
+from shared.i18n import Language
 from shared.models import InboundMessage
 
 # Short enough for one segment in either language (GSM-7: 160, UCS-2: 70 characters).
 TOO_MANY: dict[Language, str] = {
-    "en": "You have sent many messages. Please wait about {minutes} minutes, then try again.",
-    "zh-Hant": "您發送的訊息太多，請等約{minutes}分鐘後再試。",
+    Language.EN: (
+        "You have sent many messages. Please wait about {minutes} minutes, then try again."
+    ),
+    Language.ZH_HANT: "您發送的訊息太多，請等約{minutes}分鐘後再試。",
 }
 
 

@@ -32,8 +32,9 @@ from services.booking._inbound_limits import RateLimit, Verdict
 from services.booking._model import ConversationState, InboundText, Turn
 from services.booking._text import has_cjk
 from services.booking.conversation import handle
-from services.booking.keywords import Command, Language, match_command
+from services.booking.keywords import Command, match_command
 from services.booking.replies import render
+from shared.i18n import Language
 from shared.models import (
     ConsentState,
     Conversation,
@@ -224,10 +225,10 @@ def _over_limit(
         return None
     if verdict == Verdict.SILENT or opted_out:
         return Outcome(None)
-    language: Language = "en"
+    language = Language.EN
     said_zh = conversation is not None and conversation.state.get("language") == "zh-Hant"
     if has_cjk(sms.body) or said_zh:
-        language = "zh-Hant"
+        language = Language.ZH_HANT
     elif conversation is None and rider is not None:
         language = engine_language(rider.preferred_language)
     return Outcome(limit.text(language))

@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from services.booking._actions import Action
-from services.booking.keywords import Language
 from services.booking.places import PlaceEntry
+from shared.i18n import DEFAULT_TIME_ZONE, TEXT_LANGUAGES, Language
 
 _T = TypeVar("_T")
 STATE_VERSION = 1
@@ -71,7 +71,7 @@ class ConversationContext:
     places: tuple[PlaceEntry, ...] = ()
     rider: RiderInfo | None = None
     opted_out: bool = False
-    time_zone: str = "America/Toronto"
+    time_zone: str = DEFAULT_TIME_ZONE
     idle_timeout: timedelta = timedelta(minutes=30)
     rng: random.Random = field(default_factory=_system_random, compare=False, repr=False)
 
@@ -174,7 +174,7 @@ class ConversationState:
         return cls(
             step=Step(step) if step in {s.value for s in Step} else Step.START,
             asking=asking if asking in ASKABLE else None,
-            language=language if language in ("en", "zh-Hant") else None,
+            language=Language(language) if language in TEXT_LANGUAGES else None,
             language_chosen=data.get("language_chosen") is True,
             draft=_draft_from(draft_data),
             reg_name=_short_text(data.get("reg_name"), 80),

@@ -14,7 +14,8 @@ from datetime import time
 
 from services.booking._model import Draft, Step
 from services.booking._session import Session
-from services.booking.replies import fit_list, format_date, format_time, shorten
+from services.booking.replies import fit_list, shorten
+from shared.i18n import format_date, format_time
 
 # Long catalogue names are cut in the summary so the confirmation stays within two SMS.
 _PLACE_NAME_LIMIT = {"en": 60, "zh-Hant": 20}

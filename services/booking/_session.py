@@ -8,21 +8,12 @@ from zoneinfo import ZoneInfo
 
 from services.booking._actions import Action
 from services.booking._model import ConversationContext, ConversationState, Draft, Step, Turn
-from services.booking.keywords import Language
 from services.booking.places import PlaceEntry
 from services.booking.replies import render
+from shared.i18n import Language, time_zone
 
-DEFAULT_TIME_ZONE = "America/Toronto"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """Letters and digits that cannot be confused when read aloud or typed: no 0/O, 1/I."""
-
-
-def time_zone(name: str) -> ZoneInfo:
-    """The organisation's zone; a misconfigured name falls back to Toronto rather than failing."""
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):
-        return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def aware_utc(moment: datetime) -> datetime:

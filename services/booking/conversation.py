@@ -55,9 +55,10 @@ from services.booking._session import Session, aware_utc
 from services.booking._slots import extract
 from services.booking._text import has_cjk, normalise
 from services.booking._vocabulary import OPT_OUT_MENTION
-from services.booking.keywords import Command, CommandMatch, Language, match_command, yes_or_no
+from services.booking.keywords import Command, CommandMatch, match_command, yes_or_no
 from services.booking.places import PlaceEntry
-from services.booking.replies import fit_list, format_date, format_time, join, render
+from services.booking.replies import fit_list, join, render
+from shared.i18n import Language, format_date, format_time
 
 __all__ = [
     "Action",
@@ -89,7 +90,7 @@ _NAME_PREFIX = re.compile(
 )
 _HAS_WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 _STATUS_LIMIT = 3
-_STATUS_BUDGET: dict[Language, int] = {"en": 200, "zh-Hant": 80}
+_STATUS_BUDGET: dict[Language, int] = {Language.EN: 200, Language.ZH_HANT: 80}
 
 
 def handle(state: ConversationState | None, message: InboundText, ctx: ConversationContext) -> Turn:
@@ -102,7 +103,7 @@ def handle(state: ConversationState | None, message: InboundText, ctx: Conversat
         return _handle(state, message, ctx)
     except Exception:
         logger.exception("SMS conversation engine failed; flagging for a dispatcher")
-        language: Language = "en"
+        language = Language.EN
         if ctx.rider is not None and ctx.rider.language in ("en", "zh-Hant"):
             language = ctx.rider.language
         opted_out = ctx.opted_out or (state is not None and state.opted_out is True)
@@ -128,10 +129,10 @@ def _language(state: ConversationState, ctx: ConversationContext, body: str) -> 
         return state.language
     # Someone who writes in Chinese gets Chinese, whatever we had on file.
     if has_cjk(body):
-        return "zh-Hant"
+        return Language.ZH_HANT
     if ctx.rider is not None and ctx.rider.language in ("en", "zh-Hant"):
         return ctx.rider.language
-    return state.language or "en"
+    return state.language or Language.EN
 
 
 def _is_stale(state: ConversationState, ctx: ConversationContext) -> bool:

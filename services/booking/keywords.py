@@ -10,12 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
 
 from services.booking._text import has_cjk, normalise
-
-Language = Literal["en", "zh-Hant"]
-"""The two languages every reply exists in."""
+from shared.i18n import Language
 
 OPT_OUT_WORDS = frozenset(
     {
@@ -158,9 +155,9 @@ def match_command(text: str, *, opted_out: bool = False) -> CommandMatch | None:
     if word in _RESTART:
         return CommandMatch(Command.RESTART, word)
     if word in _LANG_ZH:
-        return CommandMatch(Command.LANGUAGE, word, language="zh-Hant")
+        return CommandMatch(Command.LANGUAGE, word, language=Language.ZH_HANT)
     if word in _LANG_EN:
-        return CommandMatch(Command.LANGUAGE, word, language="en")
+        return CommandMatch(Command.LANGUAGE, word, language=Language.EN)
     if word in {"取消", "cancel ride", "cancel my ride", "取消預約"}:
         return CommandMatch(Command.CANCEL_WHICH, word)
     found = _CANCEL_CODE.match(word)
@@ -179,12 +176,12 @@ def yes_or_no(text: str) -> bool | None:
     return None
 
 
-def detect_language(text: str, fallback: Language = "en") -> Language:
+def detect_language(text: str, fallback: Language = Language.EN) -> Language:
     """Guess the reply language from a message: any CJK ideograph means zh-Hant.
 
     Messages without CJK (times like "10am", codes, emoji) keep ``fallback`` so a Chinese
     conversation does not flip to English because someone typed "T&T 10am".
     """
     if has_cjk(text):
-        return "zh-Hant"
+        return Language.ZH_HANT
     return fallback

@@ -8,19 +8,18 @@ in Traditional characters, polite and plain.
 """
 
 # Chinese texts rightly use full-width punctuation, which these rules flag as look-alikes.
-# ruff: noqa: RUF001, RUF002
+# ruff: noqa: RUF001
 
 from __future__ import annotations
 
-from datetime import date, time
-
-from services.booking.keywords import Language
+from shared.i18n import Language
 from shared.segments import segment_count
 
 MAX_SEGMENTS = 2
 """No reply may cost more than this many SMS."""
 
-TEMPLATES: dict[str, dict[Language, str]] = {
+# Keyed by ``Language`` value: a StrEnum member looks up its plain-string key.
+TEMPLATES: dict[str, dict[str, str]] = {
     "ask_place": {
         "en": "Where would you like to go? E.g. {examples}",
         "zh-Hant": "請問想去哪裏？例如：{examples}",
@@ -217,7 +216,7 @@ def join(*parts: str) -> str:
 
 # Room, in characters, for a list inside a reply: what keeps the whole reply, plus a prefix such
 # as "Sorry, I didn't understand.", within two segments (306 GSM-7 or 134 UCS-2 characters).
-LIST_BUDGET: dict[Language, int] = {"en": 150, "zh-Hant": 50}
+LIST_BUDGET: dict[Language, int] = {Language.EN: 150, Language.ZH_HANT: 50}
 
 
 def fit_list(
@@ -233,7 +232,7 @@ def fit_list(
     """
     limit = LIST_BUDGET[language] if budget is None else budget
     if separator is None:
-        separator = "、" if language == "zh-Hant" else ", "
+        separator = "、" if language == Language.ZH_HANT else ", "
     joined = ""
     for item in items:
         candidate = f"{joined}{separator}{item}" if joined else item
@@ -246,30 +245,3 @@ def fit_list(
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, marked with "..." when cut."""
     return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
-
-
-_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_ZH_WEEKDAYS = "一二三四五六日"
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_date(value: date, language: Language) -> str:
-    """Format a date as "Sat Nov 28" / "11月28日（六）"."""
-    if language == "zh-Hant":
-        return f"{value.month}月{value.day}日（{_ZH_WEEKDAYS[value.weekday()]}）"
-    return f"{_EN_WEEKDAYS[value.weekday()]} {_EN_MONTHS[value.month - 1]} {value.day}"
-
-
-def format_time(value: time, language: Language) -> str:
-    """Format a time as "10am", "2:30pm" / "上午10點", "下午2點半"."""
-    hour12 = value.hour % 12 or 12
-    if language == "zh-Hant":
-        period = "上午" if value.hour < 12 else ("中午" if value.hour == 12 else "下午")
-        if value.hour >= 18:
-            period = "晚上"
-        minutes = "" if value.minute == 0 else ("半" if value.minute == 30 else f"{value.minute}分")
-        return f"{period}{hour12}點{minutes}"
-    suffix = "am" if value.hour < 12 else "pm"
-    if value.minute == 0:
-        return f"{hour12}{suffix}"
-    return f"{hour12}:{value.minute:02d}{suffix}"

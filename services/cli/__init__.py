@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import typer
 
+from services.cli._output import configure_logging
+
 app = typer.Typer(
     name="rides",
     help="Ride and errand scheduling for volunteer driver networks.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _options(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail to stderr."),
+) -> None:
+    # Every command logs to stderr at LOG_LEVEL (INFO by default); stdout is its output.
+    configure_logging(verbose)
 
 
 def main() -> None:

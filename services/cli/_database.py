@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -14,6 +13,7 @@ from services.cli._output import console, friendly_errors
 from shared import migrations
 from shared.db import get_engine, session_scope
 from shared.errors import ConfigurationError, ValidationFailed
+from shared.i18n import time_zone as zone
 from shared.sample import SAMPLES, SampleSize, seed_sample
 from shared.settings import get_settings
 
@@ -34,7 +34,7 @@ def run_migrations(revision: str = "head") -> None:
 def parse_day(value: str | None, time_zone: str) -> date:
     """A YYYY-MM-DD date, or tomorrow in the organisation's time zone when not given."""
     if value is None:
-        return datetime.now(ZoneInfo(time_zone)).date() + timedelta(days=1)
+        return datetime.now(zone(time_zone)).date() + timedelta(days=1)
     try:
         return date.fromisoformat(value)
     except ValueError as exc:

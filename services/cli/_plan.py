@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -16,6 +15,7 @@ from services.cli._database import parse_day
 from services.cli._output import console, err_console, friendly_errors
 from shared.db import get_engine, session_scope
 from shared.errors import NotFound, ValidationFailed
+from shared.i18n import time_zone
 from shared.models import Driver, Organisation, Place, Rider, RideRequest
 
 
@@ -38,7 +38,7 @@ def resolve_organisation(session: Session, slug: str | None) -> Organisation:
 def print_plan(session: Session, result: PlanResult) -> None:
     """Each driver's route as a table, then the unserved requests with their reasons."""
     day = result.day
-    tz = ZoneInfo(day.organisation.time_zone)
+    tz = time_zone(day.organisation.time_zone)
     midnight = day.midnight.astimezone(UTC)
     for route in result.solution.routes:
         driver = session.get(Driver, day.drivers[route.vehicle])

@@ -10,7 +10,6 @@ import csv
 import json
 import logging
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scheduler.solver import SchedulerError
+from services.cli._output import configure_logging
 
 if TYPE_CHECKING:
     from devtools.bench_runner import BenchResult
@@ -48,11 +48,9 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the search.")]
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # The solver's progress lines go to stderr only with --verbose: a benchmark's output is its
+    # table or JSON.
+    configure_logging(level=logging.INFO if verbose else logging.WARNING)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from shared.i18n import Language
 from shared.models._admin import AuditEvent, DispatcherUser
 from shared.models._enums import (
     ConsentState,
     Direction,
     InboundState,
-    Language,
     LegKind,
     LockKind,
     MessageStatus,

@@ -1,14 +1,8 @@
-"""The closed vocabularies of the data model."""
+"""The closed vocabularies of the data model (``Language`` lives in ``shared.i18n``)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class Language(StrEnum):
-    EN = "en"
-    ZH_HANT = "zh-Hant"
-    ZH_HANS = "zh-Hans"
 
 
 class ConsentState(StrEnum):

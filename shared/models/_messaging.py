@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.models._enums import ConsentState, Direction, InboundState, Language, MessageStatus
+from shared.i18n import Language
+from shared.models._enums import ConsentState, Direction, InboundState, MessageStatus
 from shared.models._types import UTCDateTime, enum_check, enum_type, utcnow
 
 

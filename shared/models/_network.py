@@ -9,7 +9,8 @@ from pydantic import field_validator
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.models._enums import ConsentState, Language, PlaceKind, ReviewState
+from shared.i18n import DEFAULT_TIME_ZONE, Language
+from shared.models._enums import ConsentState, PlaceKind, ReviewState
 from shared.models._types import UTCDateTime, enum_check, enum_type, utcnow
 from shared.phones import to_e164
 
@@ -26,7 +27,7 @@ class Organisation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, max_length=64)
     name: str = Field(max_length=200)
-    time_zone: str = Field(default="America/Toronto", max_length=64)
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=64)
     sms_number: str | None = Field(default=None, unique=True, max_length=20)
     help_contact: str = Field(default="", max_length=200)
     api_key_hash: str | None = Field(default=None, unique=True, max_length=128)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.booking.conversation import PlaceEntry, RiderInfo, UpcomingRide
+from shared.i18n import Language
 
 START = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)  # Sun 22 Nov 2026, 09:00 in Toronto
 PROGRAMME = "HK Neighbours Rides"
@@ -55,7 +56,7 @@ PLACES = (
 RIDERS = {
     "mei": RiderInfo(
         name="Mei Wong",
-        language="en",
+        language=Language.EN,
         upcoming=(
             UpcomingRide(
                 "K7M4QX", datetime(2026, 11, 25, 15, 0, tzinfo=UTC), "T&T Supermarket", "大統華超市"
@@ -64,14 +65,14 @@ RIDERS = {
     ),
     "chan": RiderInfo(
         name="陳太",
-        language="zh-Hant",
+        language=Language.ZH_HANT,
         upcoming=(
             UpcomingRide(
                 "P3R8TW", datetime(2026, 11, 27, 19, 30, tzinfo=UTC), "Hong Fook Clinic", "康福診所"
             ),
         ),
     ),
-    "new": RiderInfo(name="Ho Ka Yan", language="en"),
+    "new": RiderInfo(name="Ho Ka Yan", language=Language.EN),
 }
 
 
@@ -177,8 +178,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         (
             say(
                 "明天上午十點去大統華買餸，下午1點接我回家",
-                "11月23日（一）上午10點去大統華超市",
-                "下午1點接",
+                "11月23日（一）上午10:00去大統華超市",
+                "下午1:00接",
                 "請回覆「是」確認",
             ),
             say(
@@ -223,7 +224,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             say("康福", "請問哪一天"),
             say("後天", "請問幾點"),
             say("下午3點半", "需要接您回家嗎"),
-            say("不用", "11月24日（二）下午3點半去康福診所", "不需要回程"),
+            say("不用", "11月24日（二）下午3:30去康福診所", "不需要回程"),
             say(
                 "是",
                 "編號",
@@ -250,7 +251,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "A Chinese correction after the summary changes the day",
         (
             say("明天10點去大統華，單程", "11月23日（一）"),
-            say("不是，星期六", "11月28日（六）上午10點"),
+            say("不是，星期六", "11月28日（六）上午10:00"),
             say("好", actions=booked(ride_date="2026-11-28", ride_time="10:00:00")),
         ),
         rider="chan",
@@ -398,7 +399,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "STATUS lists upcoming rides with their codes",
         (
             say("STATUS", "Wed Nov 25 10am T&T Supermarket (K7M4QX)"),
-            say("狀態", "11月25日（三）上午10點 大統華超市 (K7M4QX)"),
+            say("狀態", "11月25日（三）上午10:00 大統華超市 (K7M4QX)"),
         ),
     ),
     Scenario(
@@ -469,7 +470,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 "請問想去哪裏",
                 actions=(act("RegisterRider", name="陳大文", language="zh-Hant"),),
             ),
-            say("後天下午2點 移民局 不用回程", "11月24日（二）下午2點去移民局"),
+            say("後天下午2點 移民局 不用回程", "11月24日（二）下午2:00去移民局"),
             say("是", actions=booked(place_id="ircc", language="zh-Hant")),
         ),
         rider=None,
@@ -569,7 +570,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "Next Tuesday in Chinese is the Tuesday of next week",
         (
-            say("下星期二朝早9點去康福，等一個鐘", "11月24日（二）上午9點去康福診所", "等60分鐘"),
+            say("下星期二朝早9點去康福，等一個鐘", "11月24日（二）上午9:00去康福診所", "等60分鐘"),
             say("確認", actions=booked(ride_date="2026-11-24", return_wait_minutes=60)),
         ),
         rider="chan",

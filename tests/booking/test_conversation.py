@@ -23,6 +23,7 @@ from services.booking.conversation import (
     action_to_dict,
     handle,
 )
+from shared.i18n import Language
 from tests.booking.scenarios import HELP_CONTACT, PLACES, PROGRAMME, RIDERS, START
 
 
@@ -156,7 +157,7 @@ def test_a_registration_name_that_looks_like_a_booking_is_asked_again() -> None:
     """ "T&T tomorrow" is not a name; the details are kept and the name asked for again."""
     turns = _play(["hello", "T&T tomorrow 10am", "Lee", "Yonge and Finch"], rider=None)
     assert "just your name" in (turns[1].reply or "")
-    assert turns[-1].actions == (RegisterRider("Lee", "Yonge and Finch", "en"),)
+    assert turns[-1].actions == (RegisterRider("Lee", "Yonge and Finch", Language.EN),)
     assert turns[-1].state.draft.place_id == "tnt-downsview"
 
 

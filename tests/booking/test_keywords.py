@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.booking.keywords import Command, detect_language, match_command, yes_or_no
+from shared.i18n import Language
 
 
 @pytest.mark.parametrize(
@@ -136,4 +137,4 @@ def test_language_detection_switches_to_chinese_only_on_chinese_characters() -> 
     """CJK means zh-Hant; ASCII keeps whatever the conversation already used."""
     assert detect_language("明天") == "zh-Hant"
     assert detect_language("10am") == "en"
-    assert detect_language("10am", fallback="zh-Hant") == "zh-Hant"
+    assert detect_language("10am", fallback=Language.ZH_HANT) == "zh-Hant"

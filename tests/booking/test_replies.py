@@ -19,25 +19,23 @@ import pytest
 from services.booking._model import ConversationContext, ConversationState, Draft
 from services.booking._prompts import next_question, summary
 from services.booking._session import Session
-from services.booking.keywords import Language
 from services.booking.replies import (
     LIST_BUDGET,
     PREFIX_KEYS,
     QUESTION_KEYS,
     TEMPLATES,
     fit_list,
-    format_date,
-    format_time,
     join,
     render,
 )
+from shared.i18n import Language, format_date, format_time
 from shared.segments import encoding, segment_count
 from tests.booking.scenarios import PLACES
 
-LANGUAGES: tuple[Language, ...] = ("en", "zh-Hant")
+LANGUAGES: tuple[Language, ...] = (Language.EN, Language.ZH_HANT)
 # Deliberately long but realistic values for every placeholder.
 LONG_VALUES: dict[Language, dict[str, object]] = {
-    "en": {
+    Language.EN: {
         "programme": "HK Neighbours Community Rides",
         "contact": "416-555-0100",
         "examples": "T&T Supermarket, No Frills (Dundas), No Frills (Bathurst)",
@@ -50,7 +48,7 @@ LONG_VALUES: dict[Language, dict[str, object]] = {
         "time": "10:30am",
         "rides": "; ".join(["Wed Nov 25 10:30am T&T Supermarket (K7M4QX)"] * 3),
     },
-    "zh-Hant": {
+    Language.ZH_HANT: {
         "programme": "HK Neighbours Community Rides",
         "contact": "416-555-0100",
         "examples": "大統華超市、No Frills（登打士街）、康福診所",
@@ -60,8 +58,8 @@ LONG_VALUES: dict[Language, dict[str, object]] = {
         "first": "3月12日（五）",
         "second": "12月3日（四）",
         "example": "12月3日",
-        "time": "上午10點半",
-        "rides": "；".join(["11月25日（三）上午10點半 大統華超市 (K7M4QX)"] * 2),
+        "time": "上午10:30",
+        "rides": "；".join(["11月25日（三）上午10:30 大統華超市 (K7M4QX)"] * 2),
     },
 }
 
@@ -105,8 +103,8 @@ def test_every_template_fits_in_two_segments(key: str, language: Language) -> No
 @pytest.mark.parametrize("key", list(TEMPLATES))
 def test_english_templates_stay_in_the_gsm_alphabet(key: str) -> None:
     """One stray curly quote would make an English text UCS-2 and cut its segment to 70."""
-    values = dict(LONG_VALUES["en"], summary=_longest_summary("en"))
-    assert encoding(render(key, "en", **values)) == "GSM-7"
+    values = dict(LONG_VALUES[Language.EN], summary=_longest_summary(Language.EN))
+    assert encoding(render(key, Language.EN, **values)) == "GSM-7"
 
 
 @pytest.mark.parametrize(
@@ -138,15 +136,15 @@ def test_every_template_exists_in_both_languages() -> None:
 
 
 def test_dates_and_times_are_formatted_for_each_language() -> None:
-    """Short readable forms: weekday and month names in English, 月日（週） in Chinese."""
+    """The bot formats with shared.i18n: "Sat Nov 28", "10am" / "11月28日（六）", "上午10:00"."""
     day = datetime(2026, 11, 28).date()
     assert format_date(day, "en") == "Sat Nov 28"
     assert format_date(day, "zh-Hant") == "11月28日（六）"
     assert format_time(time(10), "en") == "10am"
     assert format_time(time(14, 30), "en") == "2:30pm"
-    assert format_time(time(12), "zh-Hant") == "中午12點"
-    assert format_time(time(15, 30), "zh-Hant") == "下午3點半"
-    assert format_time(time(19, 5), "zh-Hant") == "晚上7點5分"
+    assert format_time(time(12), "zh-Hant") == "中午12:00"
+    assert format_time(time(15, 30), "zh-Hant") == "下午3:30"
+    assert format_time(time(19, 5), "zh-Hant") == "晚上7:05"
 
 
 def test_chinese_parts_join_without_a_stray_space() -> None:
@@ -158,7 +156,7 @@ def test_chinese_parts_join_without_a_stray_space() -> None:
 
 def test_the_summary_shows_every_slot() -> None:
     """The confirmation names place, day, time, ride home, people and needs."""
-    session = _session("en")
+    session = _session(Language.EN)
     session.set_draft(
         replace(
             Draft(),
@@ -179,13 +177,13 @@ def test_the_summary_shows_every_slot() -> None:
 def test_long_lists_are_cut_to_fit_instead_of_overflowing() -> None:
     """A big catalogue or many rides never push a reply past two SMS."""
     many = [f"Very Long Community Health Centre Branch Number {n}" for n in range(20)]
-    english = fit_list(many, "en")
+    english = fit_list(many, Language.EN)
     assert english.startswith(many[0])
-    assert len(english) <= LIST_BUDGET["en"]
-    chinese = fit_list(["華人社區健康中心第一分部第二診症室" * 3] * 5, "zh-Hant")
-    assert len(chinese) <= LIST_BUDGET["zh-Hant"]
+    assert len(english) <= LIST_BUDGET[Language.EN]
+    chinese = fit_list(["華人社區健康中心第一分部第二診症室" * 3] * 5, Language.ZH_HANT)
+    assert len(chinese) <= LIST_BUDGET[Language.ZH_HANT]
     assert chinese.endswith("...")
-    assert fit_list(["a", "b"], "en", separator=" ") == "a b"
+    assert fit_list(["a", "b"], Language.EN, separator=" ") == "a b"
 
 
 def test_a_huge_catalogue_still_gives_short_place_replies() -> None:

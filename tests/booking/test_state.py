@@ -7,6 +7,7 @@ import json
 import pytest
 
 from services.booking._model import ConversationState, Draft, Step
+from shared.i18n import Language
 
 
 def test_a_full_state_round_trips_through_json() -> None:
@@ -14,7 +15,7 @@ def test_a_full_state_round_trips_through_json() -> None:
     state = ConversationState(
         step=Step.CONFIRM,
         asking=None,
-        language="zh-Hant",
+        language=Language.ZH_HANT,
         language_chosen=True,
         draft=Draft(
             kind="grocery",

@@ -1,4 +1,4 @@
-"""Fixtures for the notifier: a fake Twilio on loopback and an organisation to text for."""
+"""Fixtures for the notifier: a Twilio sender aimed at the fake and an organisation to text for."""
 
 from __future__ import annotations
 
@@ -8,27 +8,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from notifier.fake_twilio import RunningFakeTwilio, run_fake_twilio_in_thread
+from devtools.fake_twilio import RunningFakeTwilio
 from notifier.senders import TwilioSender
 from shared.models import Organisation
 
 ORG_NUMBER = "+14165550100"
-
-
-@pytest.fixture(scope="session")
-def twilio_server() -> Iterator[RunningFakeTwilio]:
-    """One fake Twilio API on a free loopback port for the whole test run."""
-    with run_fake_twilio_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def fake_twilio(twilio_server: RunningFakeTwilio) -> Iterator[RunningFakeTwilio]:
-    """The fake Twilio, emptied (messages and faults) before and after each test."""
-    twilio_server.fake.reset()
-    yield twilio_server
-    twilio_server.fake.wait_for_callbacks()
-    twilio_server.fake.reset()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 
-from notifier.fake_twilio import BackgroundServer, Fault, RunningFakeTwilio
+from devtools.fake_twilio import BackgroundServer, Fault, RunningFakeTwilio
 from notifier.status import status_route
 from shared.db import make_engine
 from shared.models import Message, MessageStatus, Organisation

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
-from notifier.fake_twilio import RunningFakeTwilio
+from devtools.fake_twilio import RunningFakeTwilio
 from notifier.senders import TwilioSender
 from notifier.sending import recover
 from shared.models import Message, MessageStatus, utcnow

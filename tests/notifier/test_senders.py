@@ -12,12 +12,12 @@ import pytest
 from pydantic import SecretStr
 from twilio.http.http_client import TwilioHttpClient
 
+from devtools.fake_twilio import Fault, RunningFakeTwilio
 from notifier.errors import (
     PermanentSendError,
     TransientSendError,
     classify_error,
 )
-from notifier.fake_twilio import Fault, RunningFakeTwilio
 from notifier.senders import (
     ConsoleSender,
     RebasingHttpClient,

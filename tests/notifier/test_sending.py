@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from notifier.fake_twilio import Fault, RunningFakeTwilio
+from devtools.fake_twilio import Fault, RunningFakeTwilio
 from notifier.ratelimit import MemoryRateLimiter
 from notifier.senders import TwilioSender
 from notifier.sending import MAX_ATTEMPTS, MAX_BACKOFF, retry_delay, send_batch, send_now

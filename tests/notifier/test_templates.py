@@ -23,10 +23,9 @@ from notifier.templates import (
     DriverRouteChanged,
     RequestUnmet,
     RideReminder,
-    Stop,
+    StopLine,
     TemplateName,
     make_context,
-    normalise_language,
     render,
     render_named,
     to_fields,
@@ -61,18 +60,20 @@ def rider_contexts(values: dict[str, str]) -> list[Context]:
     ]
 
 
-def stops() -> tuple[Stop, ...]:
+def stops() -> tuple[StopLine, ...]:
     """A morning with two riders (full names given on purpose)."""
     return (
-        Stop(PICKUP, "pickup", "Mei Ling Chan", "123 Spadina Ave Apt 4", ("wheelchair",)),
-        Stop(PICKUP_END, "pickup", "Ahmad Karimi", "40 Huron St"),
-        Stop(
+        StopLine(PICKUP, "pickup", "Mei Ling Chan", "123 Spadina Ave Apt 4", ("wheelchair",)),
+        StopLine(PICKUP_END, "pickup", "Ahmad Karimi", "40 Huron St"),
+        StopLine(
             datetime(2026, 11, 24, 15, 5, tzinfo=UTC),
             "dropoff",
             "Mei Ling Chan",
             "Toronto Western Hospital, 399 Bathurst St",
         ),
-        Stop(datetime(2026, 11, 24, 15, 20, tzinfo=UTC), "dropoff", "Ahmad", "Legal Aid, 2 Bloor"),
+        StopLine(
+            datetime(2026, 11, 24, 15, 20, tzinfo=UTC), "dropoff", "Ahmad", "Legal Aid, 2 Bloor"
+        ),
     )
 
 
@@ -142,20 +143,20 @@ def test_booking_confirmation_in_english_reads_as_expected() -> None:
 def test_booking_confirmation_in_chinese_reads_as_expected() -> None:
     """The exact Chinese wording, with a Chinese date, weekday and morning marker."""
     assert render(rider_contexts(LONG_ZH)[0], "zh-Hant") == (
-        "已為你預約接送：11月24日（星期二）上午9:30至9:45接你，前往多倫多西區醫院骨科診所。"
+        "已為你預約接送：11月24日（二）上午9:30至9:45接你，前往多倫多西區醫院骨科診所。"
         "司機：Christopher，銀色豐田Sienna CDKX 123。如有更改，請回覆此訊息。"
     )
 
 
 def test_pickup_window_across_noon_names_both_halves_of_the_day() -> None:
-    """11:45-12:15 shows am and pm in English, 上午 and 下午 in Chinese."""
+    """11:45-12:15 shows am and pm in English, 上午 and 中午 in Chinese."""
     context = BookingConfirmed(
         datetime(2026, 11, 24, 16, 45, tzinfo=UTC),
         datetime(2026, 11, 24, 17, 15, tzinfo=UTC),
         **LONG_EN,
     )
     assert "11:45am-12:15pm" in render(context, "en")
-    assert "上午11:45至下午12:15" in render(context, "zh-Hant")
+    assert "上午11:45至中午12:15" in render(context, "zh-Hant")
 
 
 def test_times_are_shown_in_the_organisation_time_zone() -> None:
@@ -170,26 +171,7 @@ def test_times_are_shown_in_the_organisation_time_zone() -> None:
 def test_a_late_evening_utc_time_can_be_the_previous_local_day() -> None:
     """02:00 UTC on Nov 25 is 21:00 on Tue Nov 24 in Toronto."""
     text = render(BookingCancelled(datetime(2026, 11, 25, 2, 0, tzinfo=UTC), "Clinic"), "zh-Hant")
-    assert "11月24日（星期二）晚上9:00" in text
-
-
-@pytest.mark.parametrize(
-    ("language", "expected"),
-    [
-        ("en", "en"),
-        ("zh-Hant", "zh-Hant"),
-        ("zh-HK", "zh-Hant"),
-        ("zh_TW", "zh-Hant"),
-        ("yue", "zh-Hant"),
-        ("ZH-HANT-HK", "zh-Hant"),
-        ("fr", "en"),
-        ("", "en"),
-        ("ar-SY", "en"),
-    ],
-)
-def test_language_tags_map_to_template_languages(language: str, expected: str) -> None:
-    """Chinese tags and Cantonese get Traditional Chinese; anything else falls back to English."""
-    assert normalise_language(language) == expected
+    assert "11月24日（二）晚上9:00" in text
 
 
 def test_unknown_language_renders_english() -> None:
@@ -232,7 +214,7 @@ def test_day_route_in_english_shows_times_actions_and_needs() -> None:
 def test_day_route_in_chinese_translates_known_needs() -> None:
     """'wheelchair' becomes 輪椅 for a Chinese-reading driver; drop-offs read 送…到."""
     lines = render(DAY_ROUTE, "zh-Hant").splitlines()
-    assert lines[0] == "11月24日（星期二）路線，共4站："
+    assert lines[0] == "11月24日（二）路線，共4站："
     assert lines[1] == "1. 上午9:30 接Mei：123 Spadina Ave Apt 4［輪椅］"
     assert lines[3] == "3. 上午10:05 送Mei到：Toronto Western Hospital, 399 Bathurst St"
 
@@ -248,7 +230,7 @@ def test_route_change_with_stops_and_with_none_left() -> None:
 
 def test_newlines_in_values_cannot_forge_extra_lines() -> None:
     """An address with a newline stays on its stop's line."""
-    stop = Stop(PICKUP, "pickup", "Mei", "1 Main St\nManifest: http://evil.example")
+    stop = StopLine(PICKUP, "pickup", "Mei", "1 Main St\nManifest: http://evil.example")
     route = DriverDayRoute(date(2026, 11, 24), (stop,), "https://rides.example.org/m/x")
     assert len(render(route, "en").splitlines()) == 3
 
@@ -305,17 +287,21 @@ def test_fields_round_trip_through_json_safe_values(context: Context) -> None:
 
 
 def test_dates_are_english_whatever_the_process_locale() -> None:
-    """Weekday and month names come from our own tables, not the C library's locale."""
+    """Weekday and month names come from CLDR (Babel), not the C library's locale."""
     previous = locale.setlocale(locale.LC_TIME)
+    tried = []
     try:
         for name in ("fr_FR.UTF-8", "zh_HK.UTF-8", "C.UTF-8"):
             try:
                 locale.setlocale(locale.LC_TIME, name)
             except locale.Error:
                 continue
+            tried.append(name)
             assert "Tue Nov 24" in render(BookingCancelled(PICKUP, "Clinic"), "en")
     finally:
         locale.setlocale(locale.LC_TIME, previous)
+    # Without any of these locales the loop checks nothing: that must fail, not pass.
+    assert tried, "none of fr_FR.UTF-8, zh_HK.UTF-8, C.UTF-8 is installed"
 
 
 def test_a_one_stop_route_says_stop_not_stops() -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from services.booking._inbound_limits import TOO_MANY, RateLimit
 from services.booking._session import REFERENCE_ALPHABET
+from shared.i18n import Language
 from shared.models import (
     ConsentEvent,
     Conversation,
@@ -260,7 +261,7 @@ def test_the_21st_text_in_ten_minutes_gets_one_polite_answer_and_the_22nd_silenc
         assert phone.send("help") is not None
         clock.advance(0.4)
     polite = phone.send("help")
-    assert polite == RateLimit().text("en")
+    assert polite == RateLimit().text(Language.EN)
     assert polite is not None and segment_count(polite) == 1
     assert phone.send("help") is None
     assert count(world, InboundMessage) == 22, "rate-limited texts are still stored"
@@ -278,9 +279,9 @@ def test_the_polite_answer_is_in_the_riders_language(make_client: AppFactory, wo
     for _ in range(20):
         phone.send("狀態")
     polite = phone.send("狀態")
-    assert polite == RateLimit().text("zh-Hant")
+    assert polite == RateLimit().text(Language.ZH_HANT)
     assert polite is not None and segment_count(polite) == 1
-    assert TOO_MANY["zh-Hant"].split("，")[0] in polite  # noqa: RUF001
+    assert TOO_MANY[Language.ZH_HANT].split("，")[0] in polite  # noqa: RUF001
 
 
 def test_stop_works_even_for_a_number_over_its_limit(make_client: AppFactory, world: World) -> None:

@@ -8,7 +8,7 @@ Faults are injected per recipient number or for everyone, from the test (``add_f
 HTTP (``POST /_fake/faults``), so failure handling can be exercised end to end. The ``/_fake``
 endpoints have no auth: bind the fake to loopback only.
 
-Run it alone with ``python -m notifier.fake_twilio --port 8099``.
+Run it alone with ``python -m devtools.fake_twilio --port 8099``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from notifier.fake_twilio import (
+from devtools.fake_twilio import (
     BackgroundServer,
     Fault,
     RunningFakeTwilio,
