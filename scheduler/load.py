@@ -14,7 +14,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -31,6 +30,7 @@ from scheduler.solver import (
 )
 from scheduler.travel import LatLon, TravelTimes
 from shared.errors import NotFound
+from shared.i18n import time_zone
 from shared.models import (
     AssignmentLock,
     Driver,
@@ -306,7 +306,7 @@ def build_day(
     org = session.get(Organisation, organisation_id)
     if org is None:
         raise NotFound(f"no organisation with id {organisation_id}")
-    tz = ZoneInfo(org.time_zone)
+    tz = time_zone(org.time_zone)
     midnight = datetime.combine(service_date, time(0), tz)
     locs = _Locations()
     vehicles, drivers = _vehicles(session, org, service_date, midnight, locs, driver_cost)
