@@ -6,7 +6,7 @@ import random
 
 from sqlmodel import Session, select
 
-from services.booking.errors import Conflict
+from services.booking.api.errors import Conflict
 from shared.models import (
     RequestKind,
     RequestStatus,

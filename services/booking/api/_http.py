@@ -20,10 +20,10 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.booking._api_input import Param, parse_body, parse_id, parse_query
-from services.booking._api_shape import body_schema
-from services.booking.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
-from services.booking.errors import (
+from services.booking.api._input import Param, parse_body, parse_id, parse_query
+from services.booking.api._shape import body_schema
+from services.booking.api.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
+from services.booking.api.errors import (
     ApiError,
     Conflict,
     InvalidInput,

@@ -18,8 +18,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
-from services.booking._api_shape import type_problems
-from services.booking.errors import FieldProblem, InvalidInput, NotFound
+from services.booking.api._shape import type_problems
+from services.booking.api.errors import FieldProblem, InvalidInput, NotFound
 from shared.errors import InvalidPhoneNumber
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,10 +14,10 @@ from pydantic import Field, TypeAdapter
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import SQLModel, col, func, select
 
-from services.booking._api_http import Call, Handler, Operation, Reply
-from services.booking._api_input import Param, TrueFalse
-from services.booking._api_rows import PAGING, page, patch, public_json, scoped
-from services.booking.errors import Conflict, InvalidInput
+from services.booking.api._http import Call, Handler, Operation, Reply
+from services.booking.api._input import Param, TrueFalse
+from services.booking.api._rows import PAGING, page, patch, public_json, scoped
+from services.booking.api.errors import Conflict, InvalidInput
 from shared.errors import InvalidPhoneNumber
 from shared.models import (
     Driver,

@@ -10,24 +10,16 @@ from pydantic import Field, TypeAdapter
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel
 
-from services.booking._api_http import Call, Operation, Reply
-from services.booking._api_input import (
+from services.booking.api._http import Call, Operation, Reply
+from services.booking.api._input import (
     MAX_ID,
     IsoDate,
     Param,
     check_reference,
     whole_number,
 )
-from services.booking._api_legs import (
-    API_ACTOR,
-    OPEN,
-    cancel,
-    new_reference_code,
-    record_creation,
-    sync_return_leg,
-)
-from services.booking._api_rows import PAGING, page, patch, public_json, scoped
-from services.booking.errors import Conflict, InvalidInput
+from services.booking.api._rows import PAGING, page, patch, public_json, scoped
+from services.booking.api.errors import Conflict, InvalidInput
 from shared.models import (
     DEFAULT_PRIORITY,
     Place,
@@ -42,6 +34,14 @@ from shared.models import (
     utcnow,
 )
 from shared.outbox import queue_replan
+from shared.ride_requests import (
+    API_ACTOR,
+    OPEN,
+    cancel,
+    new_reference_code,
+    record_creation,
+    sync_return_leg,
+)
 
 log = logging.getLogger(__name__)
 

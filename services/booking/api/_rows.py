@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, SQLModel, select
 
-from services.booking._api_http import Call, Page, next_url
-from services.booking._api_input import Param, validate, whole_number
-from services.booking.errors import InvalidInput, NotFound
+from services.booking.api._http import Call, Page, next_url
+from services.booking.api._input import Param, validate, whole_number
+from services.booking.api.errors import InvalidInput, NotFound
 
 T = TypeVar("T", bound=SQLModel)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.booking.errors import FieldProblem
+from services.booking.api.errors import FieldProblem
 
 REF = "#/components/schemas/{model}"
 Schema = dict[str, Any]

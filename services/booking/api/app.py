@@ -20,11 +20,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
-from services.booking._api_http import Operation, default_engine, endpoint
-from services.booking._api_network import network_operations
-from services.booking._api_requests import request_operations
-from services.booking.errors import NotFound, error_response, http_exception_handler
-from services.booking.openapi import API_ROOT, build_document
+from services.booking.api._http import Operation, default_engine, endpoint
+from services.booking.api._network import network_operations
+from services.booking.api._ride_requests import request_operations
+from services.booking.api.errors import NotFound, error_response, http_exception_handler
+from services.booking.api.openapi import API_ROOT, build_document
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -11,7 +11,7 @@ import secrets
 
 from sqlmodel import Session, select
 
-from services.booking.errors import Unauthorized
+from services.booking.api.errors import Unauthorized
 from shared.models import Organisation
 
 API_KEY_HEADER = "X-API-Key"

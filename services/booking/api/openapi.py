@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.booking._api_http import Operation
-from services.booking._api_input import MAX_ID
-from services.booking._api_shape import REF, body_schema
-from services.booking.auth import API_KEY_HEADER
+from services.booking.api._http import Operation
+from services.booking.api._input import MAX_ID
+from services.booking.api._shape import REF, body_schema
+from services.booking.api.auth import API_KEY_HEADER
 
 API_ROOT = "/api/v1"
 _STATUS_TEXT = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from services.booking.keywords import Language
+from services.booking.conversation.keywords import Language
 
 
 @dataclass(frozen=True)

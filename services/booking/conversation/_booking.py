@@ -6,17 +6,17 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, time
 
-from services.booking import _vocabulary as vocab
-from services.booking._actions import CreateRideRequest, FlagForDispatcher
-from services.booking._model import NEEDS, ConversationState, Draft, Step
-from services.booking._prompts import choice_list, next_question
-from services.booking._session import Session
-from services.booking._slots import Extracted, extract, ride_kind_for_place
-from services.booking._text import normalise
-from services.booking.dates import DateProblem
-from services.booking.keywords import yes_or_no
-from services.booking.places import find_place, narrow, suggest_places
-from services.booking.replies import fit_list, format_date, format_time, join
+from services.booking.conversation import _vocabulary as vocab
+from services.booking.conversation._actions import CreateRideRequest, FlagForDispatcher
+from services.booking.conversation._model import NEEDS, ConversationState, Draft, Step
+from services.booking.conversation._prompts import choice_list, next_question
+from services.booking.conversation._slots import Extracted, extract, ride_kind_for_place
+from services.booking.conversation._text import normalise
+from services.booking.conversation._turn_builder import Session
+from services.booking.conversation.dates import DateProblem
+from services.booking.conversation.keywords import yes_or_no
+from services.booking.conversation.places import find_place, narrow, suggest_places
+from services.booking.conversation.replies import fit_list, format_date, format_time, join
 
 # After this many messages in a row we cannot use, a person takes over.
 MAX_MISSES = 3

@@ -14,9 +14,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from services.booking._actions import Action
-from services.booking.keywords import Language
-from services.booking.places import PlaceEntry
+from services.booking.conversation._actions import Action
+from services.booking.conversation.keywords import Language
+from services.booking.conversation.places import PlaceEntry
 
 _T = TypeVar("_T")
 STATE_VERSION = 1

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import time
 
-from services.booking._model import Draft, Step
-from services.booking._session import Session
-from services.booking.replies import fit_list, format_date, format_time, shorten
+from services.booking.conversation._model import Draft, Step
+from services.booking.conversation._turn_builder import Session
+from services.booking.conversation.replies import fit_list, format_date, format_time, shorten
 
 # Long catalogue names are cut in the summary so the confirmation stays within two SMS.
 _PLACE_NAME_LIMIT = {"en": 60, "zh-Hant": 20}

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 
-from services.booking import _vocabulary as vocab
-from services.booking._text import blank_out, normalise
-from services.booking.dates import (
+from services.booking.conversation import _vocabulary as vocab
+from services.booking.conversation._text import blank_out, normalise
+from services.booking.conversation.dates import (
     DateFound,
     DateProblem,
     TimeFound,
@@ -20,7 +20,7 @@ from services.booking.dates import (
     find_time,
     find_wait,
 )
-from services.booking.places import PlaceEntry, PlaceMatch, find_place
+from services.booking.conversation.places import PlaceEntry, PlaceMatch, find_place
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 
-from services.booking._text import CN_NUMBER, normalise, parse_number
+from services.booking.conversation._text import CN_NUMBER, normalise, parse_number
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from services.booking._actions import Action
-from services.booking._model import ConversationContext, ConversationState, Draft, Step, Turn
-from services.booking.keywords import Language
-from services.booking.places import PlaceEntry
-from services.booking.replies import render
+from services.booking.conversation._actions import Action
+from services.booking.conversation._model import (
+    ConversationContext,
+    ConversationState,
+    Draft,
+    Step,
+    Turn,
+)
+from services.booking.conversation.keywords import Language
+from services.booking.conversation.places import PlaceEntry
+from services.booking.conversation.replies import render
 
 DEFAULT_TIME_ZONE = "America/Toronto"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from services.booking._text import CN_NUMBER, normalise, parse_number
+from services.booking.conversation._text import CN_NUMBER, normalise, parse_number
 
 # Re-exported so callers find the whole date/time parser in one module.
-from services.booking._times import TimeFound, WaitFound, find_time, find_wait
+from services.booking.conversation._times import TimeFound, WaitFound, find_time, find_wait
 
 __all__ = [
     "DateFound",

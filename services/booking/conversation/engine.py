@@ -28,7 +28,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from services.booking._actions import (
+from services.booking.conversation._actions import (
     Action,
     CancelRide,
     CreateRideRequest,
@@ -39,8 +39,8 @@ from services.booking._actions import (
     SetLanguage,
     action_to_dict,
 )
-from services.booking._booking import handle_booking, handle_choice, handle_confirm
-from services.booking._model import (
+from services.booking.conversation._booking import handle_booking, handle_choice, handle_confirm
+from services.booking.conversation._model import (
     NEEDS,
     ConversationContext,
     ConversationState,
@@ -50,14 +50,20 @@ from services.booking._model import (
     Turn,
     UpcomingRide,
 )
-from services.booking._prompts import current_question
-from services.booking._session import Session, aware_utc
-from services.booking._slots import extract
-from services.booking._text import has_cjk, normalise
-from services.booking._vocabulary import OPT_OUT_MENTION
-from services.booking.keywords import Command, CommandMatch, Language, match_command, yes_or_no
-from services.booking.places import PlaceEntry
-from services.booking.replies import fit_list, format_date, format_time, join, render
+from services.booking.conversation._prompts import current_question
+from services.booking.conversation._slots import extract
+from services.booking.conversation._text import has_cjk, normalise
+from services.booking.conversation._turn_builder import Session, aware_utc
+from services.booking.conversation._vocabulary import OPT_OUT_MENTION
+from services.booking.conversation.keywords import (
+    Command,
+    CommandMatch,
+    Language,
+    match_command,
+    yes_or_no,
+)
+from services.booking.conversation.places import PlaceEntry
+from services.booking.conversation.replies import fit_list, format_date, format_time, join, render
 
 __all__ = [
     "Action",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from services.booking._text import has_cjk, normalise
+from services.booking.conversation._text import has_cjk, normalise
 
 Language = Literal["en", "zh-Hant"]
 """The two languages every reply exists in."""

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from services.booking._text import has_cjk, normalise
+from services.booking.conversation._text import has_cjk, normalise
 
 
 @dataclass(frozen=True)

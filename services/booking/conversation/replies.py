@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from services.booking.keywords import Language
+from services.booking.conversation.keywords import Language
 from shared.segments import segment_count
 
 MAX_SEGMENTS = 2

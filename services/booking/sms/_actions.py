@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from services.booking._actions import (
+from services.booking.conversation._actions import (
     Action,
     CancelRide,
     CreateRideRequest,
@@ -25,8 +25,7 @@ from services.booking._actions import (
     RegisterRider,
     SetLanguage,
 )
-from services.booking._api_legs import OPEN, cancel, record_creation, sync_return_leg
-from services.booking._inbound_context import Parties, find_rider, rider_is_usable
+from services.booking.sms._context import Parties, find_rider, rider_is_usable
 from shared.consent import record_consent
 from shared.models import (
     DEFAULT_PRIORITY,
@@ -43,6 +42,7 @@ from shared.models import (
 )
 from shared.phones import mask
 from shared.request_status import SMS_ACTOR
+from shared.ride_requests import OPEN, cancel, record_creation, sync_return_leg
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.booking._api_legs import OPEN
-from services.booking._inbound_directory import OrgInfo
-from services.booking._model import NEEDS, ConversationContext, RiderInfo, UpcomingRide
-from services.booking.keywords import Language
-from services.booking.places import PlaceEntry
+from services.booking.conversation._model import NEEDS, ConversationContext, RiderInfo, UpcomingRide
+from services.booking.conversation.keywords import Language
+from services.booking.conversation.places import PlaceEntry
+from services.booking.sms._directory import OrgInfo
 from shared.models import (
     ConsentState,
     Conversation,
@@ -30,6 +29,7 @@ from shared.models import (
     RideRequest,
 )
 from shared.models import Language as StoredLanguage
+from shared.ride_requests import OPEN
 
 
 @dataclass

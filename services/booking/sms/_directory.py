@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from services.booking.places import PlaceEntry
+from services.booking.conversation.places import PlaceEntry
 from shared.models import Organisation, Place, PlaceKind
 
 TTL = 30.0

@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.booking.keywords import Language
+from services.booking.conversation.keywords import Language
 from shared.models import InboundMessage
 
 # Short enough for one segment in either language (GSM-7: 160, UCS-2: 70 characters).

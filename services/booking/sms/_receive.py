@@ -25,15 +25,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services.booking._inbound_actions import apply_actions, flag
-from services.booking._inbound_context import Parties, build_context, engine_language, find_rider
-from services.booking._inbound_directory import OrgInfo, organisation_for
-from services.booking._inbound_limits import RateLimit, Verdict
-from services.booking._model import ConversationState, InboundText, Turn
-from services.booking._text import has_cjk
-from services.booking.conversation import handle
-from services.booking.keywords import Command, Language, match_command
-from services.booking.replies import render
+from services.booking.conversation._model import ConversationState, InboundText, Turn
+from services.booking.conversation._text import has_cjk
+from services.booking.conversation.engine import handle
+from services.booking.conversation.keywords import Command, Language, match_command
+from services.booking.conversation.replies import render
+from services.booking.sms._actions import apply_actions, flag
+from services.booking.sms._context import Parties, build_context, engine_language, find_rider
+from services.booking.sms._directory import OrgInfo, organisation_for
+from services.booking.sms._limits import RateLimit, Verdict
 from shared.models import (
     ConsentState,
     Conversation,

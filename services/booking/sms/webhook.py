@@ -30,8 +30,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
-from services.booking._inbound_limits import RateLimit
-from services.booking._inbound_receive import InboundSms, receive
+from services.booking.sms._limits import RateLimit
+from services.booking.sms._receive import InboundSms, receive
 from shared.db import get_engine
 from shared.errors import InvalidPhoneNumber
 from shared.models import utcnow

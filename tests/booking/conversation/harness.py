@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from services.booking.conversation import (
+from services.booking.conversation.engine import (
     Action,
     CancelRide,
     ConversationContext,

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.booking import conversation
-from services.booking._session import REFERENCE_ALPHABET
-from services.booking.conversation import (
+from services.booking.conversation import engine
+from services.booking.conversation._turn_builder import REFERENCE_ALPHABET
+from services.booking.conversation.engine import (
     ConversationContext,
     ConversationState,
     CreateRideRequest,
@@ -79,7 +79,7 @@ def test_an_unexpected_error_apologises_and_flags_a_dispatcher(
     def broken(*_: object) -> Turn:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(conversation, "_handle", broken)
+    monkeypatch.setattr(engine, "_handle", broken)
     turn = handle(None, InboundText("hi"), _ctx())
     assert turn.reply is not None
     assert "coordinator" in turn.reply

@@ -9,7 +9,7 @@ from datetime import date, time
 
 import pytest
 
-from services.booking.dates import (
+from services.booking.conversation.dates import (
     DateFound,
     DateProblem,
     find_date,

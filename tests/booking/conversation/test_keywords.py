@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from services.booking.keywords import Command, detect_language, match_command, yes_or_no
+from services.booking.conversation.keywords import (
+    Command,
+    detect_language,
+    match_command,
+    yes_or_no,
+)
 
 
 @pytest.mark.parametrize(

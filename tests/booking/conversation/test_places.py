@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.booking.places import PlaceEntry, find_place, narrow, suggest_places
+from services.booking.conversation.places import PlaceEntry, find_place, narrow, suggest_places
 from tests.booking.scenarios import PLACES
 
 

@@ -13,15 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.booking._model import ConversationState, Draft, Step
-from services.booking.conversation import (
+from services.booking.conversation._model import ConversationState, Draft, Step
+from services.booking.conversation.dates import find_date, find_time, find_wait
+from services.booking.conversation.engine import (
     ConversationContext,
     FlagForDispatcher,
     InboundText,
     handle,
 )
-from services.booking.dates import find_date, find_time, find_wait
-from services.booking.places import find_place, suggest_places
+from services.booking.conversation.places import find_place, suggest_places
 from shared.segments import segment_count
 from tests.booking.scenarios import HELP_CONTACT, PLACES, PROGRAMME, RIDERS
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from services.booking._model import ConversationContext, ConversationState, Draft
-from services.booking._prompts import next_question, summary
-from services.booking._session import Session
-from services.booking.keywords import Language
-from services.booking.replies import (
+from services.booking.conversation._model import ConversationContext, ConversationState, Draft
+from services.booking.conversation._prompts import next_question, summary
+from services.booking.conversation._turn_builder import Session
+from services.booking.conversation.keywords import Language
+from services.booking.conversation.replies import (
     LIST_BUDGET,
     PREFIX_KEYS,
     QUESTION_KEYS,

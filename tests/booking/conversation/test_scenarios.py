@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.booking.harness import run_scenario
+from tests.booking.conversation.harness import run_scenario
 from tests.booking.scenarios import SCENARIOS, Scenario, scenario_phone
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.booking._model import ConversationState, Draft, Step
+from services.booking.conversation._model import ConversationState, Draft, Step
 
 
 def test_a_full_state_round_trips_through_json() -> None:

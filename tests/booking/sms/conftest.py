@@ -24,8 +24,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from services.booking._inbound_limits import RateLimit
-from services.booking.webhook import PATH, inbound_route
+from services.booking.sms._limits import RateLimit
+from services.booking.sms.webhook import PATH, inbound_route
 from shared.db import make_engine
 from shared.models import (
     AuditEvent,

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from services.booking._model import NEEDS
+from services.booking.conversation._model import NEEDS
 from shared.models import (
     AuditEvent,
     ConsentEvent,
@@ -36,7 +36,7 @@ from shared.models import (
 )
 from shared.segments import segment_count
 from tests.booking.scenarios import SCENARIOS, ExpectAction, Scenario, scenario_phone
-from tests.booking.webhook.conftest import (
+from tests.booking.sms.conftest import (
     Clock,
     Phone,
     World,

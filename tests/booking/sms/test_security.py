@@ -9,10 +9,10 @@ from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from services.booking.webhook import PATH, inbound_route
+from services.booking.sms.webhook import PATH, inbound_route
 from shared.models import AuditEvent, Conversation, InboundMessage, Rider
 from shared.settings import reset_settings
-from tests.booking.webhook.conftest import (
+from tests.booking.sms.conftest import (
     STRANGER,
     AppFactory,
     Phone,

@@ -11,8 +11,8 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlmodel import Session, col, select
 
-from services.booking._inbound_limits import TOO_MANY, RateLimit
-from services.booking._session import REFERENCE_ALPHABET
+from services.booking.conversation._turn_builder import REFERENCE_ALPHABET
+from services.booking.sms._limits import TOO_MANY, RateLimit
 from shared.models import (
     ConsentEvent,
     Conversation,
@@ -24,7 +24,7 @@ from shared.models import (
 )
 from shared.segments import segment_count
 from tests.booking.scenarios import RIDER_PHONES
-from tests.booking.webhook.conftest import (
+from tests.booking.sms.conftest import (
     STRANGER,
     AppFactory,
     Clock,
