@@ -1,4 +1,8 @@
-"""Ride request bookkeeping: reference codes, status changes with history, return legs."""
+"""Ride requests as both booking channels (SMS and the JSON API) keep them.
+
+Reference codes, the named sets of statuses, status changes with history, and return legs. The
+scheduler and the sample-data generator use the same codes and sets.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import random
 
 from sqlmodel import Session, select
 
-from services.booking.api.errors import Conflict
+from shared.errors import Conflict
 from shared.models import (
     RequestKind,
     RequestStatus,
@@ -15,20 +19,46 @@ from shared.models import (
     utcnow,
 )
 from shared.request_status import change_status
-from shared.sample import reference_code
 
 API_ACTOR = "api"
-# A request in these states can still be changed or cancelled; the others are history.
-OPEN = frozenset({RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.CONFIRMED})
+
+#: Booked and not yet under way: the rider (or a client) may still change or cancel these, and
+#: they are the rides a rider's STATUS lists. The other statuses are under way or history.
+CHANGEABLE_STATUSES = frozenset(
+    {RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.CONFIRMED}
+)
+#: Not confirmed by the rider yet and not closed: publishing a plan may move these (to scheduled
+#: or unmet); a confirmed request keeps its status, and so do those under way or finished.
+UNCONFIRMED_STATUSES = frozenset(
+    {RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.UNMET}
+)
+#: What the planner takes into a day's problem: the changeable ones, and unmet ones too, since a
+#: later re-plan may find them room.
+PLANNABLE_STATUSES = CHANGEABLE_STATUSES | {RequestStatus.UNMET}
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""Letters and digits that cannot be confused when read aloud or typed: no 0/O, 1/I."""
+REFERENCE_LENGTH = 6
+
 _CODE_ATTEMPTS = 20
-# Codes are handed to riders, so they come from the OS's CSPRNG rather than a seeded generator.
-_rng = random.SystemRandom()
+# Codes are handed to riders, so by default they come from the OS's CSPRNG, not a seeded one.
+_system_rng = random.SystemRandom()
 
 
-def new_reference_code(session: Session, organisation_id: int) -> str:
-    """A reference code no other request of the organisation has."""
+def reference_code(rng: random.Random) -> str:
+    """A six-character code a rider can text back, drawn from ``REFERENCE_ALPHABET`` with ``rng``.
+
+    Pass a seeded ``random.Random`` for repeatable codes (tests, sample data).
+    """
+    return "".join(rng.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def unused_reference_code(
+    session: Session, organisation_id: int, rng: random.Random | None = None
+) -> str:
+    """A reference code no other request of the organisation has; ``Conflict`` if none is found."""
     for _ in range(_CODE_ATTEMPTS):
-        code = reference_code(_rng)
+        code = reference_code(rng or _system_rng)
         taken = session.exec(
             select(RideRequest.id).where(
                 RideRequest.organisation_id == organisation_id,
@@ -43,7 +73,7 @@ def new_reference_code(session: Session, organisation_id: int) -> str:
 
 def cancel(session: Session, request: RideRequest, reason: str, actor: str = API_ACTOR) -> None:
     """Cancel ``request`` and, for an outbound, its open return leg; ``Conflict`` if closed."""
-    if request.status not in OPEN:
+    if request.status not in CHANGEABLE_STATUSES:
         raise Conflict(
             f"request {request.reference_code} is {request.status.value}; "
             "only requested, scheduled or confirmed requests can be cancelled"
@@ -51,7 +81,7 @@ def cancel(session: Session, request: RideRequest, reason: str, actor: str = API
     session.add(change_status(request, RequestStatus.CANCELLED, reason, actor))
     session.add(request)
     leg = return_leg(session, request)
-    if leg is not None and leg.status in OPEN:
+    if leg is not None and leg.status in CHANGEABLE_STATUSES:
         session.add(
             change_status(leg, RequestStatus.CANCELLED, f"outbound cancelled: {reason}", actor)
         )
@@ -77,7 +107,7 @@ def sync_return_leg(session: Session, outbound: RideRequest, actor: str = API_AC
     leg = return_leg(session, outbound)
     wanted = outbound.kind == RequestKind.APPOINTMENT and outbound.return_pickup_at is not None
     if not wanted:
-        if leg is not None and leg.status in OPEN:
+        if leg is not None and leg.status in CHANGEABLE_STATUSES:
             session.add(change_status(leg, RequestStatus.CANCELLED, "return trip removed", actor))
             session.add(leg)
         return
@@ -89,7 +119,7 @@ def sync_return_leg(session: Session, outbound: RideRequest, actor: str = API_AC
             service_date=outbound.service_date,
             outbound_request_id=outbound.id,
             source=outbound.source,
-            reference_code=new_reference_code(session, outbound.organisation_id),
+            reference_code=unused_reference_code(session, outbound.organisation_id),
             status_changed_by=actor,
             status_reason="return leg booked",
         )

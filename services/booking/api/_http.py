@@ -23,14 +23,9 @@ from starlette.responses import JSONResponse, Response
 from services.booking.api._input import Param, parse_body, parse_id, parse_query
 from services.booking.api._shape import body_schema
 from services.booking.api.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
-from services.booking.api.errors import (
-    ApiError,
-    Conflict,
-    InvalidInput,
-    Unavailable,
-    error_response,
-)
+from services.booking.api.errors import InvalidInput, Unavailable, error_response
 from shared.db import get_engine, session_scope
+from shared.errors import Conflict, RidesError
 
 T = TypeVar("T", bound=SQLModel)
 log = logging.getLogger(__name__)
@@ -155,7 +150,7 @@ _UNIQUE_MESSAGES = (
 )
 
 
-def _integrity_error(exc: IntegrityError) -> ApiError:
+def _integrity_error(exc: IntegrityError) -> RidesError:
     """The client's view of a constraint failure (the transaction is already rolled back)."""
     text = str(exc.orig)
     sqlstate = getattr(exc.orig, "sqlstate", None)

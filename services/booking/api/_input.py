@@ -19,8 +19,8 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
 from services.booking.api._shape import type_problems
-from services.booking.api.errors import FieldProblem, InvalidInput, NotFound
-from shared.errors import InvalidPhoneNumber
+from services.booking.api.errors import FieldProblem, InvalidInput
+from shared.errors import InvalidPhoneNumber, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,8 +17,8 @@ from sqlmodel import SQLModel, col, func, select
 from services.booking.api._http import Call, Handler, Operation, Reply
 from services.booking.api._input import Param, TrueFalse
 from services.booking.api._rows import PAGING, page, patch, public_json, scoped
-from services.booking.api.errors import Conflict, InvalidInput
-from shared.errors import InvalidPhoneNumber
+from services.booking.api.errors import InvalidInput
+from shared.errors import Conflict, InvalidPhoneNumber
 from shared.models import (
     Driver,
     DriverCreate,

@@ -19,7 +19,8 @@ from services.booking.api._input import (
     whole_number,
 )
 from services.booking.api._rows import PAGING, page, patch, public_json, scoped
-from services.booking.api.errors import Conflict, InvalidInput
+from services.booking.api.errors import InvalidInput
+from shared.errors import Conflict
 from shared.models import (
     DEFAULT_PRIORITY,
     Place,
@@ -36,11 +37,11 @@ from shared.models import (
 from shared.outbox import queue_replan
 from shared.ride_requests import (
     API_ACTOR,
-    OPEN,
+    CHANGEABLE_STATUSES,
     cancel,
-    new_reference_code,
     record_creation,
     sync_return_leg,
+    unused_reference_code,
 )
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def _create(call: Call) -> Reply:
             "status": RequestStatus.REQUESTED,
             "status_changed_by": API_ACTOR,
             "status_reason": "booked through the API",
-            "reference_code": new_reference_code(session, org),
+            "reference_code": unused_reference_code(session, org),
             "priority": DEFAULT_PRIORITY[body.kind] if body.priority is None else body.priority,
         },
     )
@@ -138,7 +139,7 @@ def _update(call: Call) -> Reply:
     assert call.path_id is not None
     session, org = call.session, call.organisation_id
     request = scoped(session, RideRequest, org, call.path_id, "ride request")
-    if request.status not in OPEN:
+    if request.status not in CHANGEABLE_STATUSES:
         raise Conflict(f"request {request.reference_code} is {request.status.value}; it is closed")
     if request.outbound_request_id is not None:
         raise Conflict(

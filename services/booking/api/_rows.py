@@ -13,7 +13,8 @@ from sqlmodel import Session, SQLModel, select
 
 from services.booking.api._http import Call, Page, next_url
 from services.booking.api._input import Param, validate, whole_number
-from services.booking.api.errors import InvalidInput, NotFound
+from services.booking.api.errors import InvalidInput
+from shared.errors import NotFound
 
 T = TypeVar("T", bound=SQLModel)
 

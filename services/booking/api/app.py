@@ -23,8 +23,9 @@ from starlette.types import Receive, Scope, Send
 from services.booking.api._http import Operation, default_engine, endpoint
 from services.booking.api._network import network_operations
 from services.booking.api._ride_requests import request_operations
-from services.booking.api.errors import NotFound, error_response, http_exception_handler
+from services.booking.api.errors import error_response, http_exception_handler
 from services.booking.api.openapi import API_ROOT, build_document
+from shared.errors import NotFound
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -1,8 +1,10 @@
 """Errors of the booking service's JSON API, and the one place that turns them into responses.
 
-Every error a handler raises on purpose is an ``ApiError``: it knows its HTTP status, a stable
-``code`` a client can branch on, and a message saying what was wrong and what to do. Anything
-else that escapes a handler is a bug and becomes a 500 with no detail (logged, never shown).
+Every error a handler raises on purpose is an ``ApiError`` (it knows its HTTP status, a stable
+``code`` a client can branch on, and a message saying what was wrong and what to do) or one of
+``shared.errors``' ``NotFound`` and ``Conflict``, which the shared code raises too and which
+``error_response`` maps to 404 and 409. Anything else that escapes a handler is a bug and becomes
+a 500 with no detail (logged, never shown).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from shared.errors import RidesError
+from shared.errors import Conflict, NotFound, RidesError
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +60,6 @@ class Unauthorized(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, headers={"WWW-Authenticate": 'APIKey header="X-API-Key"'})
-
-
-class NotFound(ApiError):
-    """No such row in the caller's organisation (rows of other organisations look the same)."""
-
-    status = 404
-    code = "not_found"
-
-
-class Conflict(ApiError):
-    """The change clashes with existing rows or with the row's state; nothing was changed."""
-
-    status = 409
-    code = "conflict"
 
 
 class Unavailable(ApiError):
@@ -115,6 +103,15 @@ class InvalidInput(ApiError):
         return document
 
 
+# Errors of ``shared`` that the API passes on. NotFound: no such row in the caller's organisation
+# (rows of other organisations look the same). Conflict: the change clashes with existing rows or
+# with the row's state; nothing was changed.
+_SHARED_ERRORS: tuple[tuple[type[RidesError], int, str], ...] = (
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+)
+
+
 def _readable(message: str) -> str:
     # Model validators' ValueErrors come prefixed with pydantic's "Value error, "; the rest of
     # the sentence is ours and already says what to do.
@@ -125,6 +122,10 @@ def error_response(exc: Exception) -> JSONResponse:
     """The HTTP response for any exception a handler raised: the only such mapping."""
     if isinstance(exc, ApiError):
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    for error, status, code in _SHARED_ERRORS:
+        if isinstance(exc, error):
+            body = {"error": {"code": code, "message": str(exc)}}
+            return JSONResponse(body, status_code=status)
     if isinstance(exc, HTTPException):
         # Starlette's own answers (no route for a path, a method not allowed) in the same shape.
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")

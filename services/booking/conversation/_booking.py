@@ -12,11 +12,15 @@ from services.booking.conversation._model import NEEDS, ConversationState, Draft
 from services.booking.conversation._prompts import choice_list, next_question
 from services.booking.conversation._slots import Extracted, extract, ride_kind_for_place
 from services.booking.conversation._text import normalise
-from services.booking.conversation._turn_builder import Session
+
+# The parameters below keep their old name, ``session: Session``, until the concurrent formatting
+# changes to this module have merged; it is the ``TurnBuilder``, not a database session.
+from services.booking.conversation._turn_builder import TurnBuilder as Session
 from services.booking.conversation.dates import DateProblem
 from services.booking.conversation.keywords import yes_or_no
 from services.booking.conversation.places import find_place, narrow, suggest_places
 from services.booking.conversation.replies import fit_list, format_date, format_time, join
+from shared.ride_requests import reference_code
 
 # After this many messages in a row we cannot use, a person takes over.
 MAX_MISSES = 3
@@ -195,7 +199,7 @@ def _book(session: Session) -> str:
         session.set_draft(replace(draft, ride_time=None))
         next_question(session)
         return session.text("time_past")
-    code = session.new_reference_code()
+    code = reference_code(session.ctx.rng)
     at_local = datetime.combine(ride_date, ride_time, tzinfo=session.zone)
     session.actions.append(
         CreateRideRequest(

@@ -1,4 +1,5 @@
-"""The working context of one turn: state being changed, language, clock, pending actions."""
+"""``TurnBuilder``: the working context of one turn (state being changed, language, clock,
+pending actions), from which the engine makes the ``Turn`` it returns."""
 
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ from services.booking.conversation.places import PlaceEntry
 from services.booking.conversation.replies import render
 
 DEFAULT_TIME_ZONE = "America/Toronto"
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-"""Letters and digits that cannot be confused when read aloud or typed: no 0/O, 1/I."""
 
 
 def time_zone(name: str) -> ZoneInfo:
@@ -39,8 +38,11 @@ def aware_utc(moment: datetime) -> datetime:
 
 
 @dataclass
-class Session:
-    """Mutable scratch space for building one ``Turn``; never stored."""
+class TurnBuilder:
+    """Mutable scratch space for building one ``Turn``; never stored.
+
+    Not a database session: the engine does no I/O.
+    """
 
     ctx: ConversationContext
     state: ConversationState
@@ -86,17 +88,13 @@ class Session:
         return entry.name_en or entry.name_zh
 
     def text(self, key: str, **values: object) -> str:
-        """A reply template in the session's language."""
+        """A reply template in the turn's language."""
         return render(key, self.language, **values)
 
     def local_time_has_passed(self, ride_date: date, ride_time: time) -> bool:
         """True if ``ride_date`` at ``ride_time`` is not in the future."""
         moment = datetime.combine(ride_date, ride_time, tzinfo=self.zone)
         return moment <= self.now_local
-
-    def new_reference_code(self) -> str:
-        """A six-character code from ``REFERENCE_ALPHABET`` drawn from ``ctx.rng``."""
-        return "".join(self.ctx.rng.choice(REFERENCE_ALPHABET) for _ in range(6))
 
     def finish(self, reply: str | None) -> Turn:
         """The turn to return: state stamped with language and time, plus the actions."""

@@ -53,7 +53,7 @@ from services.booking.conversation._model import (
 from services.booking.conversation._prompts import current_question
 from services.booking.conversation._slots import extract
 from services.booking.conversation._text import has_cjk, normalise
-from services.booking.conversation._turn_builder import Session, aware_utc
+from services.booking.conversation._turn_builder import TurnBuilder, aware_utc
 from services.booking.conversation._vocabulary import OPT_OUT_MENTION
 from services.booking.conversation.keywords import (
     Command,
@@ -162,159 +162,159 @@ def _handle(
 ) -> Turn:
     state = _load(stored)
     body = message.body if isinstance(message.body, str) else ""
-    session = Session(ctx, state, _language(state, ctx, body))
+    builder = TurnBuilder(ctx, state, _language(state, ctx, body))
     opted_out = ctx.opted_out or state.opted_out
     command = match_command(body, opted_out=opted_out)
 
     if command is not None and command.command == Command.OPT_OUT:
         if opted_out:
             # One confirmation only: it went out when the number first opted out.
-            session.state = replace(state, opted_out=True)
-            return session.finish(None)
-        session.state = replace(_fresh(state), opted_out=True)
-        session.actions.append(OptOut(command.keyword))
-        return session.finish(session.text("opted_out", programme=ctx.programme_name))
+            builder.state = replace(state, opted_out=True)
+            return builder.finish(None)
+        builder.state = replace(_fresh(state), opted_out=True)
+        builder.actions.append(OptOut(command.keyword))
+        return builder.finish(builder.text("opted_out", programme=ctx.programme_name))
     if opted_out:
         if command is None or command.command != Command.OPT_IN:
-            return session.finish(None)
-        session.state = replace(_fresh(state), opted_out=False)
-        session.actions.append(OptIn(command.keyword))
-        return session.finish(session.text("opted_in", programme=ctx.programme_name))
+            return builder.finish(None)
+        builder.state = replace(_fresh(state), opted_out=False)
+        builder.actions.append(OptIn(command.keyword))
+        return builder.finish(builder.text("opted_in", programme=ctx.programme_name))
     if command is not None and command.command == Command.OPT_IN:
-        return session.finish(session.text("opted_in", programme=ctx.programme_name))
+        return builder.finish(builder.text("opted_in", programme=ctx.programme_name))
 
     prefix = ""
     if _is_stale(state, ctx):
         had_draft = state.step in {Step.BOOKING, Step.CHOOSE_PLACE, Step.CONFIRM}
-        session.state = _fresh(state)
-        prefix = session.text("expired") if had_draft else ""
+        builder.state = _fresh(state)
+        prefix = builder.text("expired") if had_draft else ""
         if prefix and (yes_or_no(body) is not None or not body.strip()):
             # A late "YES" must not book the stale ride; say so and start again.
-            return session.finish(join(prefix, _question(session)))
+            return builder.finish(join(prefix, _question(builder)))
 
     if not body.strip():
         key = "text_only" if message.num_media > 0 else "didnt_get"
-        return session.finish(join(prefix, session.text(key), _question(session)))
+        return builder.finish(join(prefix, builder.text(key), _question(builder)))
     if command is not None:
-        return session.finish(join(prefix, _command(session, command)))
-    return session.finish(join(prefix, _step(session, body)))
+        return builder.finish(join(prefix, _command(builder, command)))
+    return builder.finish(join(prefix, _step(builder, body)))
 
 
-def _needs_registration(session: Session) -> bool:
-    return session.ctx.rider is None and not session.state.registered
+def _needs_registration(builder: TurnBuilder) -> bool:
+    return builder.ctx.rider is None and not builder.state.registered
 
 
-def _question(session: Session) -> str:
-    return current_question(session, needs_registration=_needs_registration(session))
+def _question(builder: TurnBuilder) -> str:
+    return current_question(builder, needs_registration=_needs_registration(builder))
 
 
-def _command(session: Session, command: CommandMatch) -> str:
-    ctx = session.ctx
+def _command(builder: TurnBuilder, command: CommandMatch) -> str:
+    ctx = builder.ctx
     if command.command == Command.LANGUAGE and command.language is not None:
-        session.language = command.language
-        session.state = replace(session.state, language_chosen=True)
-        session.actions.append(SetLanguage(command.language))
-        return join(session.text("language_set"), _question(session))
+        builder.language = command.language
+        builder.state = replace(builder.state, language_chosen=True)
+        builder.actions.append(SetLanguage(command.language))
+        return join(builder.text("language_set"), _question(builder))
     if command.command == Command.HELP:
-        return session.text("help", programme=ctx.programme_name, contact=ctx.help_contact)
+        return builder.text("help", programme=ctx.programme_name, contact=ctx.help_contact)
     if command.command == Command.STATUS:
-        return _status(session)
+        return _status(builder)
     if command.command == Command.CANCEL_RIDE and command.code is not None:
-        return _cancel(session, command.code)
+        return _cancel(builder, command.code)
     if command.command == Command.CANCEL_WHICH:
-        if session.state.step in {Step.BOOKING, Step.CHOOSE_PLACE, Step.CONFIRM}:
-            session.state = _fresh(session.state)
-            return session.text("draft_dropped")
+        if builder.state.step in {Step.BOOKING, Step.CHOOSE_PLACE, Step.CONFIRM}:
+            builder.state = _fresh(builder.state)
+            return builder.text("draft_dropped")
         rides = ctx.rider.upcoming if ctx.rider is not None else ()
         if not rides:
-            return session.text("status_none")
-        return session.text("cancel_which", example=rides[0].reference_code)
+            return builder.text("status_none")
+        return builder.text("cancel_which", example=rides[0].reference_code)
     # RESTART
-    session.state = _fresh(session.state)
-    return join(session.text("restarted"), _question(session))
+    builder.state = _fresh(builder.state)
+    return join(builder.text("restarted"), _question(builder))
 
 
-def _ride_line(session: Session, ride: UpcomingRide) -> str:
-    local = aware_utc(ride.at).astimezone(session.zone)
-    day = format_date(local.date(), session.language)
-    at = format_time(local.time(), session.language)
-    place = ride.place_name_zh if session.language == "zh-Hant" else ride.place_name_en
-    when = f"{day}{at}" if session.language == "zh-Hant" else f"{day} {at}"
+def _ride_line(builder: TurnBuilder, ride: UpcomingRide) -> str:
+    local = aware_utc(ride.at).astimezone(builder.zone)
+    day = format_date(local.date(), builder.language)
+    at = format_time(local.time(), builder.language)
+    place = ride.place_name_zh if builder.language == "zh-Hant" else ride.place_name_en
+    when = f"{day}{at}" if builder.language == "zh-Hant" else f"{day} {at}"
     return f"{when} {place or ride.place_name_en} ({ride.reference_code})"
 
 
-def _status(session: Session) -> str:
-    rider = session.ctx.rider
+def _status(builder: TurnBuilder) -> str:
+    rider = builder.ctx.rider
     rides = sorted(rider.upcoming, key=lambda r: aware_utc(r.at)) if rider is not None else []
     if not rides:
-        return session.text("status_none")
-    lines = [_ride_line(session, ride) for ride in rides[:_STATUS_LIMIT]]
-    budget = _STATUS_BUDGET[session.language]
-    listed = fit_list(lines, session.language, budget=budget)
-    return session.text("status_list", rides=listed, example=rides[0].reference_code)
+        return builder.text("status_none")
+    lines = [_ride_line(builder, ride) for ride in rides[:_STATUS_LIMIT]]
+    budget = _STATUS_BUDGET[builder.language]
+    listed = fit_list(lines, builder.language, budget=budget)
+    return builder.text("status_list", rides=listed, example=rides[0].reference_code)
 
 
-def _cancel(session: Session, code: str) -> str:
-    rider = session.ctx.rider
+def _cancel(builder: TurnBuilder, code: str) -> str:
+    rider = builder.ctx.rider
     codes = {ride.reference_code.upper() for ride in rider.upcoming} if rider else set()
     if code.upper() not in codes:
-        return session.text("cancel_unknown", code=code.upper())
-    session.actions.append(CancelRide(code.upper()))
-    return session.text("cancelled", code=code.upper())
+        return builder.text("cancel_unknown", code=code.upper())
+    builder.actions.append(CancelRide(code.upper()))
+    return builder.text("cancelled", code=code.upper())
 
 
-def _step(session: Session, body: str) -> str:
-    step = session.state.step
+def _step(builder: TurnBuilder, body: str) -> str:
+    step = builder.state.step
     if step == Step.REG_NAME:
-        return _registration_name(session, body)
+        return _registration_name(builder, body)
     if step == Step.REG_ADDRESS:
-        return _registration_address(session, body)
-    if step == Step.START and _needs_registration(session):
+        return _registration_address(builder, body)
+    if step == Step.START and _needs_registration(builder):
         # Keep whatever ride details the first text had, so they are not asked again later.
-        found = extract(body, today=session.today, catalogue=session.ctx.places)
+        found = extract(body, today=builder.today, catalogue=builder.ctx.places)
         if found.anything:
-            handle_booking(session, body)
-        session.move(Step.REG_NAME)
-        return session.text("welcome_new", programme=session.ctx.programme_name)
-    if step == Step.START and session.ctx.rider is not None:
+            handle_booking(builder, body)
+        builder.move(Step.REG_NAME)
+        return builder.text("welcome_new", programme=builder.ctx.programme_name)
+    if step == Step.START and builder.ctx.rider is not None:
         # Needs on file (a wheelchair, say) apply to every new booking unless changed.
-        usual = tuple(need for need in NEEDS if need in session.ctx.rider.needs)
-        session.set_draft(replace(session.draft, needs=usual))
+        usual = tuple(need for need in NEEDS if need in builder.ctx.rider.needs)
+        builder.set_draft(replace(builder.draft, needs=usual))
     if step == Step.CHOOSE_PLACE:
-        return handle_choice(session, body)
+        return handle_choice(builder, body)
     if step == Step.CONFIRM:
-        return handle_confirm(session, body)
-    return handle_booking(session, body)
+        return handle_confirm(builder, body)
+    return handle_booking(builder, body)
 
 
-def _registration_name(session: Session, body: str) -> str:
-    found = extract(body, today=session.today, catalogue=session.ctx.places)
+def _registration_name(builder: TurnBuilder, body: str) -> str:
+    found = extract(body, today=builder.today, catalogue=builder.ctx.places)
     name = _NAME_PREFIX.sub("", " ".join(body.split())).strip(" .,!")
     if found.place.places or found.ride_date or found.ride_time:
         # Ride details, not a name: keep them for after sign-up and ask for the name again.
-        handle_booking(session, body)
-        session.move(Step.REG_NAME)
-        return session.text("ask_name_again")
+        handle_booking(builder, body)
+        builder.move(Step.REG_NAME)
+        return builder.text("ask_name_again")
     if OPT_OUT_MENTION.search(normalise(body)):
-        return session.text("stop_hint")
+        return builder.text("stop_hint")
     if yes_or_no(body) is not None or not _HAS_WORD.search(name):
-        return session.text("ask_name_again")
+        return builder.text("ask_name_again")
     if len(name) > _MAX_NAME:
-        return session.text("ask_name_again")
-    session.state = replace(session.state, reg_name=name)
-    session.move(Step.REG_ADDRESS)
-    return session.text("ask_address")
+        return builder.text("ask_name_again")
+    builder.state = replace(builder.state, reg_name=name)
+    builder.move(Step.REG_ADDRESS)
+    return builder.text("ask_address")
 
 
-def _registration_address(session: Session, body: str) -> str:
+def _registration_address(builder: TurnBuilder, body: str) -> str:
     address = " ".join(body.split())[:200]
     meaningful = len(address) >= 4 and _HAS_WORD.search(address) is not None
     if not meaningful or yes_or_no(body) is not None:
-        return session.text("ask_address_again")
-    name = session.state.reg_name or "?"
-    session.actions.append(
-        RegisterRider(name=name, home_address=address, language=session.language)
+        return builder.text("ask_address_again")
+    name = builder.state.reg_name or "?"
+    builder.actions.append(
+        RegisterRider(name=name, home_address=address, language=builder.language)
     )
-    session.state = replace(session.state, registered=True, reg_name=None)
-    session.move(Step.BOOKING)
-    return join(session.text("registered"), current_question(session, needs_registration=False))
+    builder.state = replace(builder.state, registered=True, reg_name=None)
+    builder.move(Step.BOOKING)
+    return join(builder.text("registered"), current_question(builder, needs_registration=False))

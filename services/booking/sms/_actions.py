@@ -42,7 +42,7 @@ from shared.models import (
 )
 from shared.phones import mask
 from shared.request_status import SMS_ACTOR
-from shared.ride_requests import OPEN, cancel, record_creation, sync_return_leg
+from shared.ride_requests import CHANGEABLE_STATUSES, cancel, record_creation, sync_return_leg
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _cancel(session: Session, parties: Parties, action: CancelRide) -> set[date]
             RideRequest.reference_code == action.reference_code,
         )
     ).first()
-    if request is None or request.status not in OPEN:
+    if request is None or request.status not in CHANGEABLE_STATUSES:
         log.info("SMS cancel of %s by %s matched no open ride", action.reference_code,
                  mask(parties.phone))  # fmt: skip
         return set()

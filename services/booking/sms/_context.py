@@ -29,7 +29,7 @@ from shared.models import (
     RideRequest,
 )
 from shared.models import Language as StoredLanguage
-from shared.ride_requests import OPEN
+from shared.ride_requests import CHANGEABLE_STATUSES
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _upcoming(
         .where(
             RideRequest.rider_id == rider.id,
             col(RideRequest.outbound_request_id).is_(None),
-            col(RideRequest.status).in_(OPEN),
+            col(RideRequest.status).in_(CHANGEABLE_STATUSES),
             RideRequest.service_date >= today,
         )
         .order_by(col(RideRequest.service_date), col(RideRequest.id))

@@ -9,9 +9,9 @@ cached, so a newly configured organisation answers at once.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -40,7 +40,9 @@ class OrgInfo:
     places: tuple[PlaceEntry, ...]
 
 
-_cache: dict[tuple[str, str], tuple[float, OrgInfo]] = {}
+# Keyed by (database URL, SMS number); TTLCache is not thread-safe, and the webhook runs its
+# work in worker threads, so every access holds the lock.
+_cache: TTLCache[tuple[str, str], OrgInfo] = TTLCache(maxsize=_MAX_ENTRIES, ttl=TTL)
 _lock = threading.Lock()
 
 
@@ -64,11 +66,10 @@ def place_entries(session: Session, organisation_id: int) -> tuple[PlaceEntry, .
 def organisation_for(engine: Engine, session: Session, sms_number: str) -> OrgInfo | None:
     """The organisation whose SMS number is ``sms_number``, or None."""
     key = (str(engine.url), sms_number)
-    now = time.monotonic()
     with _lock:
         cached = _cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if cached is not None:
+        return cached
     org = session.exec(select(Organisation).where(Organisation.sms_number == sms_number)).first()
     if org is None or org.id is None:
         return None
@@ -81,13 +82,5 @@ def organisation_for(engine: Engine, session: Session, sms_number: str) -> OrgIn
         places=place_entries(session, org.id),
     )
     with _lock:
-        if len(_cache) >= _MAX_ENTRIES:
-            _cache.clear()
-        _cache[key] = (now + TTL, info)
+        _cache[key] = info
     return info
-
-
-def forget() -> None:
-    """Drop every cached organisation (tests that change one mid-conversation)."""
-    with _lock:
-        _cache.clear()

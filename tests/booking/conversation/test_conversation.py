@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.booking.conversation import engine
-from services.booking.conversation._turn_builder import REFERENCE_ALPHABET
 from services.booking.conversation.engine import (
     ConversationContext,
     ConversationState,
@@ -23,6 +22,7 @@ from services.booking.conversation.engine import (
     action_to_dict,
     handle,
 )
+from shared.ride_requests import REFERENCE_ALPHABET
 from tests.booking.scenarios import HELP_CONTACT, PLACES, PROGRAMME, RIDERS, START
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from services.booking.conversation._model import ConversationContext, ConversationState, Draft
 from services.booking.conversation._prompts import next_question, summary
-from services.booking.conversation._turn_builder import Session
+from services.booking.conversation._turn_builder import TurnBuilder
 from services.booking.conversation.keywords import Language
 from services.booking.conversation.replies import (
     LIST_BUDGET,
@@ -66,7 +66,7 @@ LONG_VALUES: dict[Language, dict[str, object]] = {
 }
 
 
-def _session(language: Language) -> Session:
+def _builder(language: Language) -> TurnBuilder:
     ctx = ConversationContext(
         now=datetime(2026, 11, 22, 14, tzinfo=UTC),
         programme_name="HK Neighbours Community Rides",
@@ -74,11 +74,11 @@ def _session(language: Language) -> Session:
         places=PLACES,
         rng=random.Random(0),
     )
-    return Session(ctx, ConversationState(), language)
+    return TurnBuilder(ctx, ConversationState(), language)
 
 
 def _longest_summary(language: Language) -> str:
-    session = _session(language)
+    builder = _builder(language)
     longest_place = max(PLACES, key=lambda p: len(p.name_en if language == "en" else p.name_zh))
     draft = Draft(
         kind="appointment",
@@ -90,8 +90,8 @@ def _longest_summary(language: Language) -> str:
         passengers=8,
         needs=("wheelchair", "walker", "service_animal"),
     )
-    session.set_draft(draft)
-    return summary(session)
+    builder.set_draft(draft)
+    return summary(builder)
 
 
 @pytest.mark.parametrize(("key", "language"), list(itertools.product(TEMPLATES, LANGUAGES)))
@@ -158,8 +158,8 @@ def test_chinese_parts_join_without_a_stray_space() -> None:
 
 def test_the_summary_shows_every_slot() -> None:
     """The confirmation names place, day, time, ride home, people and needs."""
-    session = _session("en")
-    session.set_draft(
+    builder = _builder("en")
+    builder.set_draft(
         replace(
             Draft(),
             place_id="tnt-downsview",
@@ -171,7 +171,7 @@ def test_the_summary_shows_every_slot() -> None:
             needs=("walker",),
         )
     )
-    assert summary(session) == (
+    assert summary(builder) == (
         "T&T Supermarket, Sat Nov 28 at 10am. Home by 1pm. 2 people, walker."
     )
 
@@ -194,9 +194,9 @@ def test_a_huge_catalogue_still_gives_short_place_replies() -> None:
         replace(place, name_en=place.name_en * 4, name_zh=place.name_zh * 4) for place in PLACES
     )
     for language in LANGUAGES:
-        session = _session(language)
-        session = Session(replace(session.ctx, places=long_places), session.state, language)
-        session.set_draft(
+        builder = _builder(language)
+        builder = TurnBuilder(replace(builder.ctx, places=long_places), builder.state, language)
+        builder.set_draft(
             Draft(
                 place_id=long_places[0].id,
                 ride_date="2026-12-01",
@@ -204,10 +204,10 @@ def test_a_huge_catalogue_still_gives_short_place_replies() -> None:
                 return_trip=False,
             )
         )
-        text = render("confirm", language, summary=summary(session))
+        text = render("confirm", language, summary=summary(builder))
         assert segment_count(text) <= 2, text
-        session.set_draft(Draft())  # nothing chosen yet: the reply lists example places
-        question = join(render("didnt_get", language), next_question(session))
+        builder.set_draft(Draft())  # nothing chosen yet: the reply lists example places
+        question = join(render("didnt_get", language), next_question(builder))
         assert segment_count(question) <= 2, question
 
 

@@ -11,7 +11,6 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlmodel import Session, col, select
 
-from services.booking.conversation._turn_builder import REFERENCE_ALPHABET
 from services.booking.sms._limits import TOO_MANY, RateLimit
 from shared.models import (
     ConsentEvent,
@@ -22,6 +21,7 @@ from shared.models import (
     RequestStatus,
     RideRequest,
 )
+from shared.ride_requests import REFERENCE_ALPHABET
 from shared.segments import segment_count
 from tests.booking.scenarios import RIDER_PHONES
 from tests.booking.sms.conftest import (
