@@ -20,7 +20,7 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.booking.api._input import Param, parse_body, parse_id, parse_query
+from services.booking.api._input import Query, parse_body, parse_id, parse_query
 from services.booking.api._shape import body_schema
 from services.booking.api.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
 from services.booking.api.errors import InvalidInput, Unavailable, error_response
@@ -48,7 +48,7 @@ class Call:
     session: Session
     organisation_id: int
     path_id: int | None
-    query: dict[str, Any]
+    query: Any  # the operation's ``Query`` model
     body: Any
     url: URL
 
@@ -81,7 +81,7 @@ class Operation:
     merged_with: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
-    params: tuple[Param, ...] = ()
+    query: type[Query] = Query  # no parameters unless the operation names its model
     errors: tuple[int, ...] = ()
 
 
@@ -120,7 +120,7 @@ def _serve(operation: Operation, engine: EngineSource, request: Request, raw: by
                 session=session,
                 organisation_id=organisation.id,
                 path_id=None if raw_id is None else parse_id(str(raw_id), operation.noun),
-                query=parse_query(operation.params, request.query_params),
+                query=parse_query(operation.query, request.query_params),
                 body=None if operation.body is None else _body(operation, operation.body, raw),
                 url=request.url,
             )

@@ -12,17 +12,17 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from services.booking.api._shape import type_problems
 from services.booking.api.errors import FieldProblem, InvalidInput
 from shared.errors import InvalidPhoneNumber, NotFound
 
 M = TypeVar("M", bound=BaseModel)
+Q = TypeVar("Q", bound="Query")
 
 # Primary and foreign keys are 32-bit INTEGER columns on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -67,59 +67,44 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-# Query values in their one canonical spelling: pydantic alone would also take "1.0" for 1,
-# "yes" for true and "0" for 1970-01-01.
+# Query values in their one canonical spelling: pydantic, even in strict mode, would also take
+# "1.0" for 1, "yes" or "1" for true and "0" for 1970-01-01 (measured with pydantic 2.14).
 TrueFalse = Annotated[bool, BeforeValidator(_true_false)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# The digits check comes after the bounds so that the schema shows them as minimum and maximum.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_digits)]
+Limit = Annotated[
+    int, Field(ge=1, le=200, description="Rows per page (1 to 200)."), BeforeValidator(_digits)
+]
+Offset = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=10**9,
+        description="Rows to skip; follow the page's `next` URL rather than computing it.",
+    ),
+    BeforeValidator(_digits),
+]
+DEFAULT_LIMIT = 50
 
 
-def whole_number(low: int, high: int) -> TypeAdapter[int]:
-    """A query parameter holding an integer from ``low`` to ``high``."""
-    return TypeAdapter(Annotated[int, BeforeValidator(_digits), Field(ge=low, le=high)])
+class Query(BaseModel):
+    """An operation's query parameters; the OpenAPI document lists this model's fields.
 
-
-@dataclass(frozen=True)
-class Param:
-    """A query parameter: its name, type (a pydantic adapter) and description."""
-
-    name: str
-    adapter: TypeAdapter[Any]
-    description: str
-    default: Any = None
-
-    def schema(self) -> dict[str, Any]:
-        """The parameter's JSON schema, as the OpenAPI document shows it."""
-        return self.adapter.json_schema()
-
-
-def parse_query(params: tuple[Param, ...], query: Mapping[str, str]) -> dict[str, Any]:
-    """Validate the query string against ``params``; unknown parameters are refused.
-
-    A misspelt filter (``?servce_date=``) would otherwise silently list everything.
+    Unknown parameters are refused: a misspelt filter (``?servce_date=``) would otherwise
+    silently list everything.
     """
-    values: dict[str, Any] = {}
-    known = {param.name for param in params}
-    problems = [
-        FieldProblem(f"query.{name[:40]}", "not a parameter of this operation")
-        for name in query
-        if name not in known
-    ]
-    for param in params:
-        raw = query.get(param.name)
-        if raw is None:
-            values[param.name] = param.default
-            continue
-        try:
-            values[param.name] = param.adapter.validate_strings(
-                _clean_text(raw, f"query.{param.name}")
-            )
-        except ValidationError as exc:
-            problems.extend(InvalidInput.from_pydantic(exc, f"query.{param.name}").problems)
-        except InvalidInput as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InvalidInput(problems)
-    return values
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def parse_query(model: type[Q], query: Mapping[str, str]) -> Q:
+    """Validate the query string with ``model``; every problem is an ``InvalidInput``."""
+    values = {name: _clean_text(raw, f"query.{name[:40]}") for name, raw in query.items()}
+    try:
+        return model.model_validate_strings(values)
+    except ValidationError as exc:
+        raise InvalidInput.from_pydantic(exc, "query") from exc
 
 
 def parse_id(raw: str, noun: str) -> int:

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import SQLModel, col, func, select
 
 from services.booking.api._http import Call, Handler, Operation, Reply
-from services.booking.api._input import Param, TrueFalse
-from services.booking.api._rows import PAGING, page, patch, public_json, scoped
+from services.booking.api._input import DEFAULT_LIMIT, Limit, Offset, Query, TrueFalse
+from services.booking.api._rows import page, patch, public_json, scoped
 from services.booking.api.errors import InvalidInput
 from shared.errors import Conflict, InvalidPhoneNumber
 from shared.models import (
@@ -52,22 +52,57 @@ class Resource:
     create: type[SQLModel]
     update: type[SQLModel]
     public: type[SQLModel]
-    filters: tuple[tuple[Param, Filter], ...]
+    query: type[Query]
+    # A filter per query parameter other than paging: parameter name -> column condition.
+    filters: dict[str, Filter]
 
 
-def _phone(column: Any) -> tuple[Param, Filter]:
+def _phone(column: Any) -> Filter:
     def condition(value: str) -> ColumnElement[bool]:
         try:
             return column == to_e164(value)  # type: ignore[no-any-return]
         except InvalidPhoneNumber as exc:
             raise InvalidInput.one("query.phone", str(exc)) from exc
 
-    text = TypeAdapter(Annotated[str, Field(min_length=1, max_length=40)])
-    return Param("phone", text, "Exact phone number, in any form people type it."), condition
+    return condition
 
 
-def _equals(name: str, column: Any, kind: Any, description: str) -> tuple[Param, Filter]:
-    return Param(name, TypeAdapter(kind), description), lambda value: column == value
+def _equals(column: Any) -> Filter:
+    return lambda value: column == value
+
+
+Phone = Annotated[
+    str | None,
+    Field(
+        min_length=1, max_length=40, description="Exact phone number, in any form people type it."
+    ),
+]
+Active = Annotated[
+    TrueFalse | None, Field(description="Only active (true) or deactivated (false).")
+]
+
+
+class RiderQuery(Query):
+    phone: Phone = None
+    active: Active = None
+    review_state: Annotated[ReviewState | None, Field(description="Only riders in this state.")] = (
+        None
+    )
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
+
+
+class DriverQuery(Query):
+    phone: Phone = None
+    active: Active = None
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
+
+
+class PlaceQuery(Query):
+    kind: Annotated[PlaceKind | None, Field(description="Only places of this kind.")] = None
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
 
 
 RIDERS = Resource(
@@ -78,11 +113,12 @@ RIDERS = Resource(
     RiderCreate,
     RiderUpdate,
     RiderPublic,
-    (
-        _phone(Rider.phone),
-        _equals("active", Rider.active, TrueFalse, "Only active (true) or deactivated (false)."),
-        _equals("review_state", Rider.review_state, ReviewState, "Only riders in this state."),
-    ),
+    RiderQuery,
+    {
+        "phone": _phone(Rider.phone),
+        "active": _equals(Rider.active),
+        "review_state": _equals(Rider.review_state),
+    },
 )
 DRIVERS = Resource(
     "/drivers",
@@ -92,21 +128,13 @@ DRIVERS = Resource(
     DriverCreate,
     DriverUpdate,
     DriverPublic,
-    (
-        _phone(Driver.phone),
-        _equals("active", Driver.active, TrueFalse, "Only active (true) or deactivated (false)."),
-    ),
+    DriverQuery,
+    {"phone": _phone(Driver.phone), "active": _equals(Driver.active)},
 )
 PLACES = Resource(
-    "/places",
-    "place",
-    "places",
-    Place,
-    PlaceCreate,
-    PlaceUpdate,
-    PlacePublic,
-    (_equals("kind", Place.kind, PlaceKind, "Only places of this kind."),),
-)
+    "/places", "place", "places", Place, PlaceCreate, PlaceUpdate, PlacePublic, PlaceQuery,
+    {"kind": _equals(Place.kind)},
+)  # fmt: skip
 
 
 def _create(resource: Resource) -> Handler:
@@ -125,9 +153,9 @@ def _create(resource: Resource) -> Handler:
 def _list(resource: Resource) -> Handler:
     def handle(call: Call) -> Reply:
         conditions = [
-            condition(call.query[param.name])
-            for param, condition in resource.filters
-            if call.query[param.name] is not None
+            condition(getattr(call.query, name))
+            for name, condition in resource.filters.items()
+            if getattr(call.query, name) is not None
         ]
         return Reply(page(call, resource.table, resource.public, conditions))
 
@@ -207,7 +235,7 @@ def operations(resource: Resource) -> list[Operation]:
         Operation(
             "GET", resource.path, f"list_{tag}", f"List {tag}, filtered and paged",
             handler=_list(resource), response=public,
-            params=(*(param for param, _ in resource.filters), *PAGING), errors=(422,), **common,
+            query=resource.query, errors=(422,), **common,
         ),
         Operation(
             "GET", item, f"get_{noun}", f"One {noun}", handler=_get(resource), response=public,

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from services.booking.api._http import Call, Operation, Reply
 from services.booking.api._input import (
-    MAX_ID,
+    DEFAULT_LIMIT,
     IsoDate,
-    Param,
+    Limit,
+    Offset,
+    Query,
+    RowId,
     check_reference,
-    whole_number,
 )
-from services.booking.api._rows import PAGING, page, patch, public_json, scoped
+from services.booking.api._rows import page, patch, public_json, scoped
 from services.booking.api.errors import InvalidInput
 from shared.errors import Conflict
 from shared.models import (
@@ -123,7 +125,7 @@ def _create(call: Call) -> Reply:
 def _list(call: Call) -> Reply:
     conditions: list[ColumnElement[bool]] = []
     for name in ("service_date", "status", "rider_id", "kind", "outbound_request_id"):
-        value = call.query[name]
+        value = getattr(call.query, name)
         if value is not None:
             conditions.append(getattr(RideRequest, name) == value)
     return Reply(page(call, RideRequest, RideRequestPublic, conditions))
@@ -173,17 +175,20 @@ def _cancel(call: Call) -> Reply:
     return Reply(public_json(RideRequestPublic, request))
 
 
-def _param(name: str, kind: Any, description: str) -> Param:
-    return Param(name, TypeAdapter(kind), description)
-
-
-FILTERS = (
-    _param("service_date", IsoDate, "Only requests on this day (YYYY-MM-DD)."),
-    _param("status", RequestStatus, "Only requests in this status."),
-    Param("rider_id", whole_number(1, MAX_ID), "Only this rider's requests."),
-    _param("kind", RequestKind, "Only requests of this kind."),
-    Param("outbound_request_id", whole_number(1, MAX_ID), "The return leg of this outbound."),
-)
+class RideRequestQuery(Query):
+    service_date: Annotated[
+        IsoDate | None, Field(description="Only requests on this day (YYYY-MM-DD).")
+    ] = None
+    status: Annotated[RequestStatus | None, Field(description="Only requests in this status.")] = (
+        None
+    )
+    rider_id: Annotated[RowId | None, Field(description="Only this rider's requests.")] = None
+    kind: Annotated[RequestKind | None, Field(description="Only requests of this kind.")] = None
+    outbound_request_id: Annotated[
+        RowId | None, Field(description="The return leg of this outbound.")
+    ] = None
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
 
 
 def request_operations() -> list[Operation]:
@@ -199,7 +204,7 @@ def request_operations() -> list[Operation]:
         ),
         Operation(
             "GET", "/ride-requests", "list_ride_requests", "List ride requests, filtered and paged",
-            handler=_list, response=RideRequestPublic, params=(*FILTERS, *PAGING),
+            handler=_list, response=RideRequestPublic, query=RideRequestQuery,
             errors=(422,), **common,
         ),
         Operation(

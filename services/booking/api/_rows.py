@@ -12,27 +12,11 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, SQLModel, select
 
 from services.booking.api._http import Call, Page, next_url
-from services.booking.api._input import Param, validate, whole_number
+from services.booking.api._input import validate
 from services.booking.api.errors import InvalidInput
 from shared.errors import NotFound
 
 T = TypeVar("T", bound=SQLModel)
-
-DEFAULT_LIMIT = 50
-PAGING = (
-    Param(
-        "limit",
-        whole_number(1, 200),
-        "Rows per page (1 to 200).",
-        DEFAULT_LIMIT,
-    ),
-    Param(
-        "offset",
-        whole_number(0, 10**9),
-        "Rows to skip; follow the page's `next` URL rather than computing it.",
-        0,
-    ),
-)
 
 
 def scoped(session: Session, table: type[T], organisation_id: int, row_id: int, noun: str) -> T:
@@ -53,8 +37,8 @@ def page(
     owner: ColumnElement[bool] = table.organisation_id == call.organisation_id  # type: ignore[attr-defined]
     where = [owner, *conditions]
     total = call.session.exec(select(func.count()).select_from(table).where(*where)).one()
-    limit: int = call.query["limit"]
-    offset: int = call.query["offset"]
+    limit: int = call.query.limit
+    offset: int = call.query.offset
     rows = call.session.exec(
         select(table)
         .where(*where)

@@ -92,8 +92,12 @@ class InvalidInput(ApiError):
         """Pydantic's errors as ``{field, message}`` pairs, fields as dotted paths."""
         problems = []
         for error in exc.errors(include_url=False, include_input=False):
-            path = ".".join(str(part) for part in (prefix, *error["loc"]))
-            problems.append(FieldProblem(path, _readable(error["msg"])))
+            path = ".".join(str(part)[:40] for part in (prefix, *error["loc"]))
+            message = _readable(error["msg"])
+            if error["type"] == "extra_forbidden":
+                # Only query models forbid extras; bodies refuse unknown fields before pydantic.
+                message = "not a parameter of this operation"
+            problems.append(FieldProblem(path, message))
         return cls(problems)
 
     def body(self) -> dict[str, Any]:

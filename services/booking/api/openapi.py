@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.booking.api._http import Operation
 from services.booking.api._input import MAX_ID
-from services.booking.api._shape import REF, body_schema
+from services.booking.api._shape import REF, _without_null, body_schema
 from services.booking.api.auth import API_KEY_HEADER
 
 API_ROOT = "/api/v1"
@@ -102,12 +102,16 @@ def _operation(op: Operation, components: _Components) -> dict[str, Any]:
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             }
         )
-    for param in op.params:
-        schema = param.schema()
-        if param.default is not None:
-            schema["default"] = param.default
+    query = op.query.model_json_schema(ref_template=REF)
+    components.schemas.update(query.get("$defs", {}))
+    for name, schema in query["properties"].items():
+        # Every parameter is optional; absent (never null) means "no filter".
+        schema = {k: v for k, v in _without_null(schema).items() if k != "title"}
+        if schema.get("default", 0) is None:
+            del schema["default"]
+        description = schema.pop("description")
         parameters.append(
-            {"name": param.name, "in": "query", "required": False, "description": param.description}
+            {"name": name, "in": "query", "required": False, "description": description}
             | {"schema": schema}
         )
     responses: dict[str, Any] = {}
