@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -29,16 +29,6 @@ from shared.errors import Conflict, RidesError
 
 T = TypeVar("T", bound=SQLModel)
 log = logging.getLogger(__name__)
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list: the items, how many match in all, and the next page's URL."""
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-    next: str | None
 
 
 @dataclass(frozen=True)

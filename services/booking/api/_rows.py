@@ -6,17 +6,28 @@ indistinguishable from a row that does not exist.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, SQLModel, select
 
-from services.booking.api._http import Call, Page, next_url
+from services.booking.api._http import Call, next_url
 from services.booking.api._input import validate
 from services.booking.api.errors import InvalidInput
 from shared.errors import NotFound
 
 T = TypeVar("T", bound=SQLModel)
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, how many match in all, and the next page's URL."""
+
+    items: list[T]
+    total: int = Field(ge=0)
+    limit: int
+    offset: int
+    next: str | None
 
 
 def scoped(session: Session, table: type[T], organisation_id: int, row_id: int, noun: str) -> T:

@@ -10,11 +10,11 @@ a 500 with no detail (logged, never shown).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,16 +24,32 @@ from shared.errors import Conflict, NotFound, RidesError
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    """One thing wrong with one input field (``field`` is a dotted path, e.g. ``query.limit``)."""
+class FieldProblem(BaseModel):
+    """One thing wrong with one input field; the field is a dotted path, e.g. query.limit."""
 
     field: str
     message: str
 
-    def as_json(self) -> dict[str, str]:
-        """The JSON shape clients see: ``{"field": ..., "message": ...}``."""
-        return {"field": self.field, "message": self.message}
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field=field, message=message)
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code to branch on, a message, and any per-field problems."""
+
+    code: str
+    message: str
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class Error(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+    def json_body(self) -> dict[str, Any]:
+        """The JSON document (``errors`` only when there are field problems)."""
+        return self.model_dump(exclude_defaults=True)
 
 
 class ApiError(RidesError):
@@ -49,7 +65,7 @@ class ApiError(RidesError):
 
     def body(self) -> dict[str, Any]:
         """The JSON error document."""
-        return {"error": {"code": self.code, "message": self.message}}
+        return Error(error=ErrorDetail(code=self.code, message=self.message)).json_body()
 
 
 class Unauthorized(ApiError):
@@ -102,9 +118,8 @@ class InvalidInput(ApiError):
 
     def body(self) -> dict[str, Any]:
         """The error document, with the per-field problems under ``errors``."""
-        document = super().body()
-        document["error"]["errors"] = [problem.as_json() for problem in self.problems]
-        return document
+        detail = ErrorDetail(code=self.code, message=self.message, errors=self.problems)
+        return Error(error=detail).json_body()
 
 
 # Errors of ``shared`` that the API passes on. NotFound: no such row in the caller's organisation
@@ -128,16 +143,20 @@ def error_response(exc: Exception) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
     for error, status, code in _SHARED_ERRORS:
         if isinstance(exc, error):
-            body = {"error": {"code": code, "message": str(exc)}}
-            return JSONResponse(body, status_code=status)
+            return _answer(status, code, str(exc))
     if isinstance(exc, HTTPException):
         # Starlette's own answers (no route for a path, a method not allowed) in the same shape.
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
-        body = {"error": {"code": code, "message": exc.detail}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return _answer(exc.status_code, code, exc.detail, exc.headers)
     log.exception("unexpected error in the JSON API", exc_info=exc)
-    body = {"error": {"code": "internal", "message": "something went wrong on our side"}}
-    return JSONResponse(body, status_code=500)
+    return _answer(500, "internal", "something went wrong on our side")
+
+
+def _answer(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = Error(error=ErrorDetail(code=code, message=message)).json_body()
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:

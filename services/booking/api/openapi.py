@@ -12,8 +12,10 @@ from pydantic import BaseModel
 
 from services.booking.api._http import Operation
 from services.booking.api._input import MAX_ID
+from services.booking.api._rows import Page
 from services.booking.api._shape import REF, _without_null, body_schema
 from services.booking.api.auth import API_KEY_HEADER
+from services.booking.api.errors import Error
 
 API_ROOT = "/api/v1"
 _STATUS_TEXT = {
@@ -26,35 +28,14 @@ _STATUS_TEXT = {
     422: "Invalid input, one message per field; nothing changed",
     503: "The database is busy; nothing changed, try again (see Retry-After)",
 }
-_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["field", "message"],
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-                    },
-                },
-            },
-        }
-    },
-}
 
 
 class _Components:
-    """Collects model schemas under ``components/schemas``."""
+    """Collects the models' own JSON schemas (and their ``$defs``) under ``components/schemas``."""
 
     def __init__(self) -> None:
-        self.schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+        self.schemas: dict[str, Any] = {}
+        self.error = self.add("Error", Error.model_json_schema(ref_template=REF))
 
     def add(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
         schema = dict(schema)  # the body schemas are cached and shared: never change them
@@ -63,7 +44,7 @@ class _Components:
         return {"$ref": REF.format(model=name)}
 
     def body(self, op: Operation, model: type[BaseModel]) -> dict[str, str]:
-        # The very schema the endpoint checks bodies against (see ``_api_shape``).
+        # The very schema the endpoint checks bodies against (see ``_shape``).
         return self.add(model.__name__, body_schema(model, op.merged_with))
 
     def item(self, model: type[BaseModel]) -> dict[str, str]:
@@ -71,19 +52,10 @@ class _Components:
         return self.add(model.__name__, schema)
 
     def page(self, model: type[BaseModel]) -> dict[str, str]:
-        name = f"{model.__name__}Page"
-        self.schemas[name] = {
-            "type": "object",
-            "required": ["items", "total", "limit", "offset", "next"],
-            "properties": {
-                "items": {"type": "array", "items": self.item(model)},
-                "total": {"type": "integer", "minimum": 0},
-                "limit": {"type": "integer"},
-                "offset": {"type": "integer"},
-                "next": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-            },
-        }
-        return {"$ref": REF.format(model=name)}
+        schema = Page[model].model_json_schema(  # type: ignore[valid-type]
+            ref_template=REF, mode="serialization"
+        )
+        return self.add(f"{model.__name__}Page", schema)
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +95,7 @@ def _operation(op: Operation, components: _Components) -> dict[str, Any]:
     for status in (401, *op.errors, 503):
         responses[str(status)] = {
             "description": _STATUS_TEXT[status],
-            "content": _json({"$ref": REF.format(model="Error")}),
+            "content": _json(components.error),
         }
     document: dict[str, Any] = {
         "operationId": op.name,
