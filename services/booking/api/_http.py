@@ -72,7 +72,16 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     query: type[Query] = Query  # no parameters unless the operation names its model
-    errors: tuple[int, ...] = ()
+
+    @property
+    def errors(self) -> tuple[int, ...]:
+        """The error statuses it may answer besides 401 and 503, derived from its shape.
+
+        404 for a row id in the path; 409 for a write that can clash with stored rows; 422
+        always, since every operation refuses query parameters it does not know.
+        """
+        clashes = self.body is not None or self.method == "DELETE"
+        return (*((404,) if "{id}" in self.path else ()), *((409,) if clashes else ()), 422)
 
 
 EngineSource = Callable[[], Engine]

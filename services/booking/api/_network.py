@@ -230,22 +230,20 @@ def operations(resource: Resource) -> list[Operation]:
     return [
         Operation(
             "POST", resource.path, f"create_{noun}", f"Create a {noun}", handler=_create(resource),
-            body=resource.create, response=public, status=201, errors=(409, 422), **common,
+            body=resource.create, response=public, status=201, **common,
         ),
         Operation(
             "GET", resource.path, f"list_{tag}", f"List {tag}, filtered and paged",
-            handler=_list(resource), response=public,
-            query=resource.query, errors=(422,), **common,
+            handler=_list(resource), response=public, query=resource.query, **common,
         ),
         Operation(
             "GET", item, f"get_{noun}", f"One {noun}", handler=_get(resource), response=public,
-            errors=(404,), **common,
+            **common,
         ),
         Operation(
             "PATCH", item, f"update_{noun}", f"Change some of a {noun}'s fields",
             handler=_update(resource), body=resource.update, merged_with=resource.create,
-            response=public,
-            errors=(404, 409, 422), **common,
+            response=public, **common,
         ),
     ]  # fmt: skip
 
@@ -256,13 +254,13 @@ def network_operations() -> list[Operation]:
         Operation(
             "POST", f"{r.path}/{{id}}/deactivate", f"deactivate_{r.noun}",
             f"Deactivate a {r.noun} (kept for history; PATCH active=true brings it back)",
-            handler=_deactivate(r), response=r.public, errors=(404,), noun=r.noun, tag=r.tag,
+            handler=_deactivate(r), response=r.public, noun=r.noun, tag=r.tag,
         )
         for r in (RIDERS, DRIVERS)
     ]  # fmt: skip
     delete_place = Operation(
         "DELETE", "/places/{id}", "delete_place", "Delete a place no ride request refers to",
-        handler=_delete_place, status=204, errors=(404, 409), noun="place", tag="places",
+        handler=_delete_place, status=204, noun="place", tag="places",
     )  # fmt: skip
     return [
         *operations(RIDERS),

@@ -200,27 +200,24 @@ def request_operations() -> list[Operation]:
             "POST", "/ride-requests", "create_ride_request",
             "Book a ride (an appointment with return_pickup_at also books its return leg)",
             handler=_create, body=RideRequestCreate, response=RideRequestPublic, status=201,
-            errors=(409, 422), **common,
+            **common,
         ),
         Operation(
             "GET", "/ride-requests", "list_ride_requests", "List ride requests, filtered and paged",
-            handler=_list, response=RideRequestPublic, query=RideRequestQuery,
-            errors=(422,), **common,
+            handler=_list, response=RideRequestPublic, query=RideRequestQuery, **common,
         ),
         Operation(
             "GET", item, "get_ride_request", "One ride request", handler=_get,
-            response=RideRequestPublic, errors=(404,), **common,
+            response=RideRequestPublic, **common,
         ),
         Operation(
             "PATCH", item, "update_ride_request", "Change an open request (not a return leg)",
             handler=_update, body=RideRequestUpdate, merged_with=RideRequestCreate,
-            response=RideRequestPublic,
-            errors=(404, 409, 422), **common,
+            response=RideRequestPublic, **common,
         ),
         Operation(
             "POST", f"{item}/cancel", "cancel_ride_request",
             "Cancel an open request (and its return leg) with a reason",
-            handler=_cancel, body=CancelRideRequest, response=RideRequestPublic,
-            errors=(404, 409, 422), **common,
+            handler=_cancel, body=CancelRideRequest, response=RideRequestPublic, **common,
         ),
     ]  # fmt: skip
