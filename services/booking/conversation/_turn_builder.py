@@ -1,5 +1,8 @@
-"""``TurnBuilder``: the working context of one turn (state being changed, language, clock,
-pending actions), from which the engine makes the ``Turn`` it returns."""
+"""The working context of one turn, from which the engine makes the ``Turn`` it returns.
+
+``TurnBuilder`` holds the state being changed, the reply language, the clock and the actions
+decided so far.
+"""
 
 from __future__ import annotations
 
