@@ -4,6 +4,11 @@ Everything a client sends is checked here before it reaches a model or the datab
 is a 4xx with a message and never a 500: malformed JSON, NaN, NUL characters and lone surrogates
 (which PostgreSQL refuses), ids beyond the database's integer range, and fields the client may not
 set (ids, organisation, status, source, reference code).
+
+Query strings are pydantic models (``Query``). Bodies are read with ``json`` rather than
+pydantic's parser on purpose (measured): pydantic takes NaN and 1e400 as numbers and then reports
+them as "less than or equal to 90", accepts NUL characters, and says "invalid unicode code point"
+for Latin-1 text; the messages here say what to send instead.
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 """The JSON schema of each request body, and a check of JSON types against it.
 
 The schemas here are the ones the OpenAPI document publishes, and the API enforces their JSON
-types and formats before pydantic sees the body. Pydantic alone would quietly coerce ``true`` to
-``1.0`` or ``"5"`` to ``5``; a client that sends the wrong type should hear about it instead.
+types and formats before pydantic sees the body; a client that sends the wrong type should hear
+about it, not have it coerced. Pydantic's strict mode cannot do this for us (measured with
+pydantic 2.14 and SQLModel 0.0.50): an SQLModel input model re-validates the parsed JSON in
+Python mode, so ``model_validate_json(body, strict=True)`` still turns ``"2"`` into 2, ``1`` into
+true and ``0`` into 1970-01-01, and ``strict=True`` in its config refuses ISO dates altogether.
+Even a plain strict pydantic model refuses ``2.0`` for an integer (JSON Schema allows it) and
+takes ``"0"`` as a date. Only types and formats are checked here; limits, enums and the models'
+own rules stay pydantic's, with pydantic's messages.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ def body_schema(model: type[BaseModel], merged_with: type[BaseModel] | None) -> 
         defs = {**schema.get("$defs", {}), **full.get("$defs", {})}
         properties = {}
         for name, own in schema["properties"].items():
-            chosen = full["properties"].get(name) or _without_null(own)
+            chosen = full["properties"].get(name) or without_null(own)
             properties[name] = {k: v for k, v in chosen.items() if k != "default"}
         schema = {"type": "object", "title": model.__name__, "properties": properties}
         if defs:
@@ -59,7 +65,8 @@ def body_schema(model: type[BaseModel], merged_with: type[BaseModel] | None) -> 
     return schema
 
 
-def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without its null option, for a field that is optional but never null."""
     options = [option for option in schema.get("anyOf", ()) if option.get("type") != "null"]
     if len(options) == 1:
         return {**{k: v for k, v in schema.items() if k != "anyOf"}, **options[0]}

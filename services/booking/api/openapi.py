@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from services.booking.api._http import Operation
 from services.booking.api._input import MAX_ID
 from services.booking.api._rows import Page
-from services.booking.api._shape import REF, _without_null, body_schema
+from services.booking.api._shape import REF, body_schema, without_null
 from services.booking.api.auth import API_KEY_HEADER
 from services.booking.api.errors import Error
 
@@ -78,7 +78,7 @@ def _operation(op: Operation, components: _Components) -> dict[str, Any]:
     components.schemas.update(query.get("$defs", {}))
     for name, schema in query["properties"].items():
         # Every parameter is optional; absent (never null) means "no filter".
-        schema = {k: v for k, v in _without_null(schema).items() if k != "title"}
+        schema = {k: v for k, v in without_null(schema).items() if k != "title"}
         if schema.get("default", 0) is None:
             del schema["default"]
         description = schema.pop("description")
