@@ -1,7 +1,8 @@
 """Carry out the conversation engine's actions in the webhook's own transaction.
 
-Ride requests are stored the way the JSON API stores them (``_api_legs``): a status history
-row for each, and for an appointment with a pick-up time (or a wait) a linked return-leg row.
+Ride requests are stored the way the JSON API stores them (``shared.ride_requests``): a status
+history row for each, and for an appointment with a pick-up time (or a wait) a linked return-leg
+row.
 A grocery trip or errand keeps its way home on the same row, as ``store_minutes`` or
 ``back_by``; an appointment with only a "home by" time keeps it as ``back_by``.
 The rider asked for the time they must *be there*, so it is stored as ``arrive_by`` for every

@@ -3,7 +3,7 @@
 Order of checks: the Twilio signature (403, nothing stored), the required fields (400, nothing
 stored), the organisation owning the ``To`` number (404, nothing stored). The text is then
 stored, deduplicated by MessageSid, rate-limited per number, handled by the conversation
-engine and its actions carried out, all in one transaction (``_inbound_receive``). The reply
+engine and its actions carried out, all in one transaction (``_receive``). The reply
 goes back in the same HTTP response as TwiML (an empty ``<Response/>`` when the engine stays
 silent); no solver run and no outbound API call happens inside the request: re-plans are
 queued through the outbox after the commit.
