@@ -161,7 +161,7 @@ def build_app() -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from services.booking.webhook import TWIML, inbound_route, twiml
+    from services.booking.sms.webhook import TWIML, inbound_route, twiml
     from shared.queue import get_broker
 
     reply = twiml("Where would you like to go? E.g. T&T Supermarket, Hong Fook Clinic")

@@ -42,22 +42,15 @@ from shared.models import (
     Place,
     Plan,
     PlanState,
-    RequestStatus,
     Rider,
     RideRequest,
 )
 from shared.models import Route as RouteRow
 from shared.models import Stop as StopRow
+from shared.ride_requests import PLANNABLE_STATUSES
 
 log = logging.getLogger(__name__)
 
-# The statuses a plan includes. Unmet requests stay in: a later re-plan may find them room.
-PLANNABLE = (
-    RequestStatus.REQUESTED,
-    RequestStatus.SCHEDULED,
-    RequestStatus.CONFIRMED,
-    RequestStatus.UNMET,
-)
 ARRIVAL_SLACK = timedelta(minutes=30)  # an appointment may be reached up to this early
 PICKUP_SLACK = timedelta(minutes=30)  # a timed pick-up may be this late
 PICKUP_SERVICE, DROPOFF_SERVICE = 180, 120  # boarding and alighting, seconds
@@ -320,7 +313,7 @@ def build_day(
         .where(
             RideRequest.organisation_id == org.id,
             RideRequest.service_date == service_date,
-            col(RideRequest.status).in_(PLANNABLE),
+            col(RideRequest.status).in_(PLANNABLE_STATUSES),
         )
         .order_by(col(RideRequest.id))
     ).all()

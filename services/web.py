@@ -13,9 +13,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from notifier.status import status_route
-from services.booking.api import api_routes, openapi_json
-from services.booking.errors import http_exception_handler
-from services.booking.webhook import inbound_route
+from services.booking.api.app import api_routes, openapi_json
+from services.booking.api.errors import http_exception_handler
+from services.booking.sms.webhook import inbound_route
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 

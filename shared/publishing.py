@@ -22,15 +22,14 @@ from shared.models import (
 )
 from shared.outbox import NOTIFY_PLAN, enqueue, on_commit
 from shared.request_status import change_status
-
-# Statuses a publication may move; a request in progress or finished keeps its status.
-_OPEN = (RequestStatus.REQUESTED, RequestStatus.SCHEDULED, RequestStatus.UNMET)
+from shared.ride_requests import UNCONFIRMED_STATUSES
 
 
 def _set_status(
     session: Session, request: RideRequest, status: RequestStatus, actor: str, reason: str
 ) -> None:
-    if request.status == status or request.status not in _OPEN:
+    # A request the rider confirmed, or one under way or finished, keeps its status.
+    if request.status == status or request.status not in UNCONFIRMED_STATUSES:
         return
     session.add(change_status(request, status, reason, actor))
     session.add(request)

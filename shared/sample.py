@@ -31,9 +31,9 @@ from shared.models import (
     Rider,
     RideRequest,
 )
+from shared.ride_requests import reference_code
 
 SAMPLES = ("toronto",)
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,6 @@ class Network:
     availability: list[tuple[int, DriverAvailability]] = field(default_factory=list)
     riders: list[Rider] = field(default_factory=list)
     requests: list[SampleRequest] = field(default_factory=list)
-
-
-def reference_code(rng: random.Random, length: int = 6) -> str:
-    """A short code a rider can text back, from an alphabet without look-alike characters."""
-    return "".join(rng.choice(REFERENCE_ALPHABET) for _ in range(length))
 
 
 def _point(rng: random.Random) -> tuple[str, float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlmodel import select
 
-from services.booking.auth import API_KEY_HEADER, rotate_key
+from services.booking.api.auth import API_KEY_HEADER, rotate_key
 from services.cli import app
 from services.cli._output import console, err_console, friendly_errors
 from shared.db import get_engine, session_scope

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.booking.conversation import PlaceEntry, RiderInfo, UpcomingRide
+from services.booking.conversation.engine import PlaceEntry, RiderInfo, UpcomingRide
 from shared.i18n import Language
 
 START = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)  # Sun 22 Nov 2026, 09:00 in Toronto

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from services.booking.api import api_document
+from services.booking.api.app import api_document
 from services.web import create_app
 from shared.db import dispose_engines
 from shared.migrations import upgrade

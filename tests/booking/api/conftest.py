@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
 from starlette.testclient import TestClient
 
-from services.booking.api import create_api_app
-from services.booking.auth import rotate_key
+from services.booking.api.app import create_api_app
+from services.booking.api.auth import rotate_key
 from shared.models import Organisation
 from shared.queue import build_broker, use_broker
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from services.booking.api import create_api_app
+from services.booking.api.app import create_api_app
 from shared.db import make_engine
 from shared.models import Place, Rider, RideRequest
 from tests.booking.api import bodies

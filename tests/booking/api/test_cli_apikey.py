@@ -8,7 +8,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from services.booking.api import create_api_app
+from services.booking.api.app import create_api_app
 from services.cli import app
 from services.cli import commands as _commands  # noqa: F401  (registers the commands)
 from shared.db import dispose_engines

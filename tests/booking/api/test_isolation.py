@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.booking.auth import hash_key
+from services.booking.api.auth import hash_key
 from shared.models import Organisation, Rider, RideRequest
 from tests.booking.api import bodies
 from tests.booking.api.conftest import API, Tenant, count

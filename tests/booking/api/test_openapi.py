@@ -9,8 +9,8 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from services.booking.api import api_document, api_routes, create_api_app
-from services.booking.openapi import API_ROOT
+from services.booking.api.app import api_document, api_routes, create_api_app
+from services.booking.api.openapi import API_ROOT
 
 SERVER_FIELDS = {"id", "organisation_id", "status", "source", "reference_code", "review_state"}
 

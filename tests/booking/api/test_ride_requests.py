@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from shared import outbox
 from shared.models import ReplanTicket, RequestStatusEvent, RideRequest
-from shared.sample import REFERENCE_ALPHABET
+from shared.ride_requests import REFERENCE_ALPHABET
 from tests.booking.api import bodies
 from tests.booking.api.conftest import Tenant
 

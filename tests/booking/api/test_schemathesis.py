@@ -21,8 +21,8 @@ from sqlmodel import Session, SQLModel
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from services.booking.api import create_api_app
-from services.booking.auth import API_KEY_HEADER, hash_key
+from services.booking.api.app import create_api_app
+from services.booking.api.auth import API_KEY_HEADER, hash_key
 from shared.db import make_engine
 from shared.models import Organisation
 from tests.booking.api import bodies
