@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from services.booking.api.errors import FieldProblem
 
 REF = "#/components/schemas/{model}"
-Schema = dict[str, Any]
 
 _FORMATS = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from babel import Locale
+
 from services.booking.conversation._text import CN_NUMBER, normalise, parse_number
 
 # Re-exported so callers find the whole date/time parser in one module.
@@ -55,47 +57,27 @@ class DateProblem:
 
 DateResult = DateFound | DateProblem
 
-_MONTHS = {
-    "january": 1,
-    "february": 2,
-    "march": 3,
-    "april": 4,
-    "may": 5,
-    "june": 6,
-    "july": 7,
-    "august": 8,
-    "september": 9,
-    "october": 10,
-    "november": 11,
-    "december": 12,
+# English month and weekday names as riders type them: CLDR's full and short names (Babel's
+# locale data), plus the informal shortenings people text ("sept", "tues", "thurs", "weds").
+_EN = Locale("en")
+_MONTH_WORDS = {
+    name.lower(): num
+    for width in ("wide", "abbreviated")
+    for num, name in _EN.months["format"][width].items()
 }
-_MONTH_WORDS = {name: num for name, num in _MONTHS.items()}
-_MONTH_WORDS.update({name[:3]: num for name, num in _MONTHS.items()})
 _MONTH_WORDS.update({"sept": 9})
 _MONTH_RE = "|".join(sorted(_MONTH_WORDS, key=len, reverse=True))
 
 _WEEKDAYS = {
-    "monday": 0,
-    "mon": 0,
-    "tuesday": 1,
-    "tues": 1,
-    "tue": 1,
-    "wednesday": 2,
-    "weds": 2,
-    "wed": 2,
-    "thursday": 3,
-    "thurs": 3,
-    "thur": 3,
-    "thu": 3,
-    "friday": 4,
-    "fri": 4,
-    "saturday": 5,
-    "sat": 5,
-    "sunday": 6,
-    "sun": 6,
+    name.lower(): num
+    for width in ("wide", "abbreviated")
+    for num, name in _EN.days["format"][width].items()
 }
+_WEEKDAYS.update({"tues": 1, "weds": 2, "thur": 3, "thurs": 3})
 _WEEKDAY_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
-_CN_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+# 星期一 ... 星期日 from CLDR's narrow names; 星期天 is the everyday Sunday.
+_CN_WEEKDAYS = {name: num for num, name in Locale("zh_Hant").days["format"]["narrow"].items()}
+_CN_WEEKDAYS["天"] = 6
 _CN_WEEKDAYS.update({str(n): n - 1 for n in range(1, 8)})
 
 _RELATIVE = [

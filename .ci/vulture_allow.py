@@ -1,0 +1,36 @@
+"""Names that vulture takes for dead code but that a framework uses by name.
+
+Read by vulture only (``[tool.vulture]`` in pyproject.toml); never imported.
+"""
+
+# ruff: noqa: B018
+_ = object()
+
+# OR-Tools parameters are protobuf fields, set by attribute.
+_.first_solution_strategy
+_.local_search_metaheuristic
+_.max_time_in_seconds
+_.num_workers
+_.random_seed
+
+# Context managers, Starlette routes, uvicorn, dramatiq middleware and Alembic hooks.
+_.exc_type
+_.tb
+_.matches
+_.url_path_for
+_.should_exit
+_.stream
+_.after_worker_boot
+_.before_worker_shutdown
+_.autogen_context
+_.build_app  # bench/webhook.py: uvicorn's factory, named as "webhook:build_app"
+_.enabled  # schemathesis' auth extension flag
+_.OrganisationKey  # registered with schemathesis by its decorator
+
+# Table columns set on a row (SQLModel writes them; a dispatcher reads them).
+_.done_at
+_.consent_changed_at
+_.consent_source
+
+# An enum member the CLI offers as a choice (`--format darp`).
+_.darp
