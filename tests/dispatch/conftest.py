@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -110,6 +111,14 @@ def _other_organisation(session: Session) -> OtherOrganisation:
         )
     )
     return OtherOrganisation(org.id, plan.id, request.id, driver.id, rider.id)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with its lightest parameters: the tests create and check many passwords."""
+    monkeypatch.setattr(
+        "shared.users._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
 
 
 @pytest.fixture
