@@ -33,13 +33,13 @@ def _extracted() -> set[str]:
 def _catalogue(language: str) -> dict[str, str]:
     with (PACKAGE / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalogue = read_po(source)
-    return {
-        (m.id[0] if isinstance(m.id, tuple) else m.id): (
-            m.string[0] if isinstance(m.string, tuple) else m.string
-        )
-        for m in catalogue
-        if m.id
-    }
+    found: dict[str, str] = {}
+    for message in catalogue:
+        key = message.id[0] if isinstance(message.id, tuple | list) else message.id
+        value = message.string[0] if isinstance(message.string, tuple | list) else message.string
+        if key:
+            found[str(key)] = str(value or "")
+    return found
 
 
 def test_every_message_in_code_and_templates_has_a_chinese_translation() -> None:
