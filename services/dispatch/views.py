@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from services.dispatch.i18n import N_, gettext, show_date, show_time
+from services.dispatch.i18n import N_, current_language, gettext, show_date, show_time
 from shared.models import (
     AssignmentLock,
     Driver,
     DriverAvailability,
     DriverException,
+    Language,
     LegKind,
     LockKind,
     Message,
@@ -90,11 +91,29 @@ MESSAGE_LABELS = {
     MessageStatus.CANCELLED: N_("cancelled"),
 }
 ROLE_LABELS = (N_("admin"), N_("dispatcher"), N_("viewer"))  # shown by the page header
+# The notifier's template names (stored with each text), as a dispatcher would say them.
+TEXT_LABELS = {
+    "booking_confirmed": N_("Ride confirmed (to rider)"),
+    "ride_reminder": N_("Reminder (to rider)"),
+    "driver_on_the_way": N_("Driver on the way (to rider)"),
+    "booking_changed": N_("Ride changed (to rider)"),
+    "booking_cancelled": N_("Ride cancelled (to rider)"),
+    "request_unmet": N_("No driver found (to rider)"),
+    "driver_day_route": N_("Day's route (to driver)"),
+    "driver_route_changed": N_("Route changed (to driver)"),
+}
 RESPONSE_LABELS = {
     "pending": N_("no answer yet"),
     "accepted": N_("accepted"),
     "declined": N_("declined"),
 }
+
+
+def place_name(place: Place) -> str:
+    """A place's name in the reader's language (its Chinese name when it has one)."""
+    if current_language() == Language.ZH_HANT and place.name_zh:
+        return place.name_zh
+    return place.name
 
 
 def reason_words(reason: str) -> str:
@@ -259,9 +278,11 @@ def _request_rows(
         target = places.get(request.to_place_id) if request.to_place_id else None
         origin = places.get(request.from_place_id) if request.from_place_id else None
         end = target or origin
-        where = end.name if end is not None else gettext("home")
+        where = place_name(end) if end is not None else gettext("home")
         if request.outbound_request_id is not None:
-            where = gettext("home from %(place)s") % {"place": origin.name if origin else "?"}
+            where = gettext("home from %(place)s") % {
+                "place": place_name(origin) if origin else "?"
+            }
         moment = request.arrive_by or request.earliest_departure or request.return_pickup_at
         when = show_time(moment, time_zone)
         if request.arrive_by is not None:
@@ -385,7 +406,7 @@ def _text_rows(session: Session, organisation_id: int, day: date, time_zone: str
         TextRow(
             id=m.id or 0,
             to=_mask(m.to_number),
-            template=m.template,
+            template=gettext(TEXT_LABELS[m.template]) if m.template in TEXT_LABELS else m.template,
             status=m.status,
             status_label=gettext(MESSAGE_LABELS[m.status]),
             error=m.last_error
@@ -577,7 +598,7 @@ def build_plan_view(
         old = _change_keys(session, published)
         changed = 0
     seen_keys: set[tuple[int, str, str]] = set()
-    start_minute, end_minute = 7 * 60, 19 * 60
+    start_minute, end_minute = 8 * 60, 17 * 60
     if plan is not None:
         routes = session.exec(select(Route).where(Route.plan_id == plan.id)).all()
         drivers = {
@@ -607,8 +628,9 @@ def build_plan_view(
             for s in stops
         ]
         if all_minutes:
-            start_minute = min(start_minute, (min(all_minutes) // 60) * 60)
-            end_minute = max(end_minute, (max(all_minutes) // 60 + 1) * 60)
+            # From the hour of the first stop to the hour after the last: no empty morning.
+            start_minute = (min(all_minutes) // 60) * 60
+            end_minute = max((max(all_minutes) // 60 + 1) * 60, start_minute + 4 * 60)
         span = max(end_minute - start_minute, 60)
         for route in sorted(routes, key=lambda r: drivers[r.driver_id].name):
             driver = drivers[route.driver_id]
@@ -645,7 +667,8 @@ def build_plan_view(
                         kind_label=gettext("pick up")
                         if stop.kind == StopKind.PICKUP
                         else gettext("drop off"),
-                        label=(request.code if request else "?"),
+                        label=(request.code if request else "?")
+                        + (" ↩" if stop.leg == LegKind.RETURN else ""),
                         rider=request.rider if request else "?",
                         address=stop.address,
                         locked=lock is not None and lock.driver_id == route.driver_id,
