@@ -30,6 +30,7 @@ from services.dispatch.auth import (
     secure_cookies,
 )
 from services.dispatch.i18n import N_, gettext, parse_language, using
+from services.dispatch.moves import MoveRefused, move_ride
 from services.dispatch.settings import get_dispatch_settings
 from services.dispatch.templates import render
 from services.dispatch.views import (
@@ -289,6 +290,27 @@ class DispatchPages:
         actions.set_lock(session, ride, driver_id, _text(form, "hold") == "1", actor.email)
         return _back(_text(form, "next") or f"/dispatch/requests/{ride.id}")
 
+    def move(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
+        ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
+        driver_id = None if _text(form, "out") == "1" else _int(form, "driver_id")
+        if driver_id is None and _text(form, "out") != "1":
+            raise PageError(400, gettext("Choose a driver, or take the ride out of the plan."))
+        if driver_id is not None:
+            owned(session, Driver, driver_id, actor)
+        try:
+            move_ride(session, actor.organisation_id, ride, driver_id, actor.email, actor.time_zone)
+        except MoveRefused as refused:
+            session.rollback()
+            detail = actions.request_detail(session, ride, actor.time_zone)
+            return render(
+                request,
+                "request.html",
+                {"detail": detail, "refused": refused.reasons},
+                actor=actor,
+                status_code=409,
+            )
+        return _back(_text(form, "next") or f"/dispatch/{ride.service_date.isoformat()}/plan")
+
     def unlock(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
         ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
         actions.remove_lock(session, ride, actor.email)
@@ -338,6 +360,7 @@ class DispatchPages:
             page(
                 "/dispatch/requests/{request_id:int}/unlock", write(self.unlock), methods=["POST"]
             ),
+            page("/dispatch/requests/{request_id:int}/move", write(self.move), methods=["POST"]),
             page("/dispatch/drivers/{driver_id:int}", read(self.driver_page)),
             page("/dispatch/{day}", read(self.board)),
             page("/dispatch/{day}/plan", read(self.plan)),
