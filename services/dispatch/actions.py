@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from services.dispatch.i18n import N_, gettext, show_datetime, show_time
-from services.dispatch.views import KIND_LABELS, STATUS_LABELS
+from services.dispatch.views import KIND_LABELS, STATUS_LABELS, needs_of, place_name
 from shared.audit import record
 from shared.errors import ValidationFailed
 from shared.models import (
@@ -123,6 +123,7 @@ class RequestDetail:
     arrive_by: str
     depart: str
     notes: str
+    needs: str
     lock: str
     locked: bool
     drivers: list[tuple[int, str]]
@@ -133,7 +134,7 @@ def request_detail(session: Session, ride: RideRequest, time_zone: str) -> Reque
     assert ride.id is not None
     rider = session.get(Rider, ride.rider_id)
     places = {
-        p.id: p.name
+        p.id: place_name(p)
         for p in session.exec(
             select(Place).where(col(Place.id).in_([ride.from_place_id, ride.to_place_id]))
         )
@@ -167,6 +168,7 @@ def request_detail(session: Session, ride: RideRequest, time_zone: str) -> Reque
         arrive_by=show_time(ride.arrive_by, time_zone),
         depart=show_time(ride.earliest_departure or ride.return_pickup_at, time_zone),
         notes=ride.notes,
+        needs=needs_of(ride),
         lock=lock_text,
         locked=lock is not None,
         drivers=[(d.id or 0, d.name) for d in drivers],

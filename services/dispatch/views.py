@@ -232,7 +232,8 @@ def _mask(phone: str) -> str:
     return f"…{phone[-4:]}" if len(phone) >= 4 else "…"
 
 
-def _needs(request: RideRequest) -> str:
+def needs_of(request: RideRequest) -> str:
+    """What a ride needs (wheelchair, walker, animal, several seats), in words."""
     needs = []
     if request.wheelchair:
         needs.append(gettext("wheelchair"))
@@ -304,7 +305,7 @@ def _request_rows(
                 where=where,
                 when=when,
                 status=request.status,
-                needs=_needs(request),
+                needs=needs_of(request),
                 locked_to=locked_to,
             )
         )
