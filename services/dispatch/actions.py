@@ -20,9 +20,12 @@ from shared.models import (
     Driver,
     LockKind,
     Place,
+    Plan,
+    PlanState,
     RequestStatus,
     Rider,
     RideRequest,
+    Route,
 )
 from shared.request_status import change_status
 
@@ -106,6 +109,29 @@ def remove_lock(session: Session, ride: RideRequest, actor: str) -> None:
     before = _lock_state(lock)
     session.delete(lock)
     record(session, ride.organisation_id, actor, "unlock", "ride_request", ride.id, before, None)
+
+
+def set_frozen(
+    session: Session, organisation_id: int, route: Route, frozen: bool, actor: str
+) -> Route:
+    """Freeze a published route (re-plans keep its stops in order) or let it change again."""
+    plan = session.get(Plan, route.plan_id)
+    if plan is None or plan.state != PlanState.PUBLISHED:
+        raise ValidationFailed(N_("Only a route of the published plan can be frozen."))
+    before = {"frozen": route.frozen}
+    route.frozen = frozen
+    session.add(route)
+    record(
+        session,
+        organisation_id,
+        actor,
+        "freeze_route" if frozen else "unfreeze_route",
+        "route",
+        route.id,
+        before,
+        {"frozen": frozen},
+    )
+    return route
 
 
 @dataclass(frozen=True)

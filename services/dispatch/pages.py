@@ -42,6 +42,7 @@ from shared.audit import AuditFilter, actors_and_actions, list_events, record
 from shared.db import get_engine
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.models import Driver, Plan, RideRequest
+from shared.models import Route as RouteRow
 from shared.plan_days import newest_version, publish_latest_draft
 from shared.users import authenticate, normalise_email
 
@@ -311,6 +312,19 @@ class DispatchPages:
             )
         return _back(_text(form, "next") or f"/dispatch/{ride.service_date.isoformat()}/plan")
 
+    def freeze(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
+        route = session.get(RouteRow, int(request.path_params["route_id"]))
+        plan = session.get(Plan, route.plan_id) if route is not None else None
+        if route is None or plan is None or plan.organisation_id != actor.organisation_id:
+            raise PageError(404, gettext("There is no such page."))
+        try:
+            actions.set_frozen(
+                session, actor.organisation_id, route, _text(form, "frozen") == "1", actor.email
+            )
+        except ValidationFailed as exc:
+            raise PageError(409, str(exc)) from exc
+        return _back(f"/dispatch/plans/{plan.id}")
+
     def unlock(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
         ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
         actions.remove_lock(session, ride, actor.email)
@@ -361,6 +375,7 @@ class DispatchPages:
                 "/dispatch/requests/{request_id:int}/unlock", write(self.unlock), methods=["POST"]
             ),
             page("/dispatch/requests/{request_id:int}/move", write(self.move), methods=["POST"]),
+            page("/dispatch/routes/{route_id:int}/freeze", write(self.freeze), methods=["POST"]),
             page("/dispatch/drivers/{driver_id:int}", read(self.driver_page)),
             page("/dispatch/{day}", read(self.board)),
             page("/dispatch/{day}/plan", read(self.plan)),

@@ -495,6 +495,7 @@ class Block:
 
 @dataclass(frozen=True)
 class TimelineRow:
+    route_id: int
     driver_id: int
     driver: str
     vehicle: str
@@ -681,6 +682,7 @@ def build_plan_view(
             blocks, lanes = assign_lanes(blocks)
             rows.append(
                 TimelineRow(
+                    route_id=route.id or 0,
                     driver_id=driver.id or 0,
                     driver=driver.name,
                     vehicle=driver.vehicle_description,
