@@ -25,13 +25,14 @@ from services.booking._api_network import network_operations
 from services.booking._api_requests import request_operations
 from services.booking.errors import NotFound, error_response, http_exception_handler
 from services.booking.openapi import API_ROOT, build_document
+from services.dispatch.api import dispatch_operations
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def api_operations() -> list[Operation]:
     """Every operation of the API, in the order the document lists them."""
-    return [*network_operations(), *request_operations()]
+    return [*network_operations(), *request_operations(), *dispatch_operations()]
 
 
 @lru_cache(maxsize=1)
