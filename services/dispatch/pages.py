@@ -41,10 +41,16 @@ from services.dispatch.views import (
 from shared.audit import AuditFilter, actors_and_actions, list_events, record
 from shared.db import get_engine
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.models import Driver, Plan, RideRequest
+from shared.models import DispatcherUser, Driver, Organisation, Plan, RideRequest, Role
 from shared.models import Route as RouteRow
 from shared.plan_days import newest_version, publish_latest_draft
-from shared.users import authenticate, normalise_email
+from shared.users import (
+    authenticate,
+    create_user,
+    disable_user,
+    list_users,
+    normalise_email,
+)
 
 log = logging.getLogger(__name__)
 _Owned = TypeVar("_Owned", Plan, RideRequest, Driver)
@@ -72,6 +78,11 @@ def _int(form: FormData | None, name: str) -> int | None:
 def _text(form: FormData | None, name: str) -> str:
     raw = form.get(name) if form is not None else None
     return raw.strip() if isinstance(raw, str) else ""
+
+
+def _raw(form: FormData | None, name: str) -> str:
+    raw = form.get(name) if form is not None else None
+    return raw if isinstance(raw, str) else ""
 
 
 def _back(path: str) -> RedirectResponse:
@@ -325,6 +336,45 @@ class DispatchPages:
             raise PageError(409, str(exc)) from exc
         return _back(f"/dispatch/plans/{plan.id}")
 
+    def users(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
+        error = ""
+        status = 200
+        if request.method == "POST":
+            org = session.get(Organisation, actor.organisation_id)
+            assert org is not None
+            try:
+                role = Role(_text(form, "role"))
+            except ValueError:
+                role = None
+            try:
+                if role is None:
+                    raise ValidationFailed(N_("Choose a role."))
+                create_user(
+                    session, org, _text(form, "email"), role, _raw(form, "password"), actor.email
+                )
+            except (ValidationFailed, Conflict) as exc:
+                session.rollback()
+                error, status = gettext(str(exc)), 400
+            else:
+                return _back("/dispatch/users")
+        accounts = list_users(session, actor.organisation_id)
+        return render(
+            request,
+            "users.html",
+            {"accounts": accounts, "roles": list(Role), "error": error},
+            actor=actor,
+            status_code=status,
+        )
+
+    def disable(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
+        user = session.get(DispatcherUser, int(request.path_params["user_id"]))
+        if user is None or user.organisation_id != actor.organisation_id:
+            raise PageError(404, gettext("There is no such page."))
+        if user.id == actor.user_id:
+            raise PageError(409, gettext("You cannot disable your own account."))
+        disable_user(session, user.email, actor.email)
+        return _back("/dispatch/users")
+
     def unlock(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
         ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
         actions.remove_lock(session, ride, actor.email)
@@ -357,6 +407,7 @@ class DispatchPages:
         """Every dispatcher route, each with the roles allowed to use it."""
         read = guarded(self.engine, ALL_ROLES, self.error_page)
         write = guarded(self.engine, WRITE_ROLES, self.error_page)
+        admin = guarded(self.engine, frozenset({Role.ADMIN}), self.error_page)
         page: Callable[..., Route] = Route
         return [
             Route("/login", self.login, methods=["GET", "POST"]),
@@ -365,6 +416,8 @@ class DispatchPages:
             page("/dispatch", read(self.home)),
             Route("/dispatch/language", self.set_language, methods=["POST"]),
             page("/dispatch/audit", read(self.audit)),
+            page("/dispatch/users", admin(self.users), methods=["GET", "POST"]),
+            page("/dispatch/users/{user_id:int}/disable", admin(self.disable), methods=["POST"]),
             page("/dispatch/plans/{plan_id:int}", read(self.plan_by_id)),
             page("/dispatch/requests/{request_id:int}", read(self.request_page)),
             page(
