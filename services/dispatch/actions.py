@@ -201,6 +201,27 @@ def request_detail(session: Session, ride: RideRequest, time_zone: str) -> Reque
     )
 
 
+ACTION_LABELS = {
+    "login": N_("logged in"),
+    "create_user": N_("account created"),
+    "disable_user": N_("account disabled"),
+    "run_scheduler": N_("scheduler run"),
+    "publish_plan": N_("plan published"),
+    "set_outcome": N_("outcome marked"),
+    "lock": N_("ride locked"),
+    "unlock": N_("ride unlocked"),
+    "move_ride": N_("ride moved"),
+    "freeze_route": N_("route frozen"),
+    "unfreeze_route": N_("route unfrozen"),
+}
+
+
+def action_label(action: str) -> str:
+    """A kind of change in words, in the current language (unknown kinds as stored)."""
+    label = ACTION_LABELS.get(action)
+    return gettext(label) if label else action
+
+
 @dataclass(frozen=True)
 class AuditRow:
     at: str
@@ -223,7 +244,7 @@ def audit_rows(events: list[AuditEvent], time_zone: str) -> list[AuditRow]:
         AuditRow(
             at=show_datetime(event.at, time_zone),
             actor=event.actor,
-            action=event.action,
+            action=action_label(event.action),
             entity=f"{event.entity} {event.entity_id}" if event.entity_id else event.entity,
             before=_show(event.before),
             after=_show(event.after),

@@ -397,7 +397,12 @@ class DispatchPages:
         return render(
             request,
             "audit.html",
-            {"rows": rows, "wanted": wanted, "users": users, "kinds": kinds},
+            {
+                "rows": rows,
+                "wanted": wanted,
+                "users": users,
+                "kinds": [(kind, actions.action_label(kind)) for kind in kinds],
+            },
             actor=actor,
         )
 

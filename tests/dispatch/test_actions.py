@@ -146,11 +146,11 @@ def test_the_audit_page_filters_by_user_kind_and_date(
         assert page.status_code == 200
         return page.text.split("<tbody>", 1)[1] if "<tbody>" in page.text else ""
 
-    assert "set_outcome" in rows("kind=set_outcome")
-    assert "create_user" not in rows("kind=set_outcome")
-    assert "set_outcome" in rows("user=dispatcher%40example.org")
-    assert "set_outcome" not in rows("user=viewer%40example.org")
+    assert "outcome marked" in rows("kind=set_outcome")
+    assert "account created" not in rows("kind=set_outcome")
+    assert "outcome marked" in rows("user=dispatcher%40example.org")
+    assert "outcome marked" not in rows("user=viewer%40example.org")
     assert rows("date=2001-01-01") == ""
-    assert "set_outcome" in rows(f"kind=set_outcome&date={local_day.isoformat()}")
+    assert "outcome marked" in rows(f"kind=set_outcome&date={local_day.isoformat()}")
     next_day = (local_day + timedelta(days=1)).isoformat()
     assert rows(f"kind=set_outcome&date={next_day}") == ""
