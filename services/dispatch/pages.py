@@ -200,6 +200,9 @@ class DispatchPages:
             return _back(f"/dispatch/{parse_day(picked).isoformat()}")
         day = parse_day(request.path_params["day"])
         view = build_day_board(session, actor.organisation_id, day, actor.time_zone)
+        if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "texts":
+            # htmx refreshing the texts while they are on their way: only that fragment.
+            return render(request, "_texts.html", {"view": view}, actor=actor)
         return render(request, "board.html", {"view": view}, actor=actor)
 
     def plan(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:

@@ -206,6 +206,14 @@ class DayBoard:
     published: PlanBadge | None
     draft: PlanBadge | None
     request_count: int
+    # A published plan whose texts are not written yet: the board keeps looking for them.
+    awaiting_texts: bool = False
+
+    @property
+    def texts_in_flight(self) -> bool:
+        """True while a text of the day is still on its way (the board then refreshes them)."""
+        waiting = (MessageStatus.PENDING, MessageStatus.SENDING, MessageStatus.SENT)
+        return self.awaiting_texts or any(t.status in waiting for t in self.texts)
 
 
 def _badge(plan: Plan | None) -> PlanBadge | None:
@@ -469,6 +477,7 @@ def build_day_board(session: Session, organisation_id: int, day: date, time_zone
         published=_badge(published),
         draft=_badge(draft),
         request_count=len(rows),
+        awaiting_texts=published is not None and published.notified_at is None,
     )
 
 

@@ -154,3 +154,12 @@ def test_the_audit_page_filters_by_user_kind_and_date(
     assert "outcome marked" in rows(f"kind=set_outcome&date={local_day.isoformat()}")
     next_day = (local_day + timedelta(days=1)).isoformat()
     assert rows(f"kind=set_outcome&date={next_day}") == ""
+
+
+def test_htmx_gets_only_the_texts_fragment(dispatcher: TestClient) -> None:
+    page = dispatcher.get(
+        f"/dispatch/{DAY.isoformat()}", headers={"HX-Request": "true", "HX-Target": "texts"}
+    )
+    assert page.status_code == 200
+    assert page.text.lstrip().startswith("<section") and "<html" not in page.text
+    assert 'id="texts"' in page.text
