@@ -102,6 +102,17 @@ TEXT_LABELS = {
     "driver_day_route": N_("Day's route (to driver)"),
     "driver_route_changed": N_("Route changed (to driver)"),
 }
+# Carrier and Twilio error codes a dispatcher meets, in words; others show the stored message.
+ERROR_WORDS = {
+    21211: N_("not a valid phone number"),
+    21610: N_("the person replied STOP; they get no texts until they send START"),
+    21614: N_("not a mobile number"),
+    30003: N_("the phone is off or out of reach"),
+    30005: N_("the number does not exist"),
+    30006: N_("a landline or a number that cannot get texts"),
+    30007: N_("the carrier blocked the text as spam"),
+    30008: N_("the carrier could not deliver it"),
+}
 RESPONSE_LABELS = {
     "pending": N_("no answer yet"),
     "accepted": N_("accepted"),
@@ -392,6 +403,13 @@ def _driver_rows(
     return rows
 
 
+def _error_words(message: Message) -> str:
+    if message.status not in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+        return ""
+    words = ERROR_WORDS.get(message.error_code or 0)
+    return gettext(words) if words else message.last_error
+
+
 def _text_rows(session: Session, organisation_id: int, day: date, time_zone: str) -> list[TextRow]:
     """Texts about the day's requests and routes, and any text still waiting or failed."""
     request_ids = select(RideRequest.id).where(
@@ -418,9 +436,7 @@ def _text_rows(session: Session, organisation_id: int, day: date, time_zone: str
             template=gettext(TEXT_LABELS[m.template]) if m.template in TEXT_LABELS else m.template,
             status=m.status,
             status_label=gettext(MESSAGE_LABELS[m.status]),
-            error=m.last_error
-            if m.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
-            else "",
+            error=_error_words(m),
             at=show_time(m.updated_at, time_zone),
         )
         for m in messages

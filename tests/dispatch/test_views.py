@@ -13,7 +13,16 @@ from services.dispatch.views import (
     build_day_board,
     build_plan_view,
 )
-from shared.models import Language, Route, Stop, StopKind, UnservedRequest
+from shared.models import (
+    Language,
+    Message,
+    MessageStatus,
+    RideRequest,
+    Route,
+    Stop,
+    StopKind,
+    UnservedRequest,
+)
 from shared.publishing import publish_plan
 from tests.dispatch.conftest import DAY, Scenario
 
@@ -81,3 +90,29 @@ def test_blocks_close_in_time_go_on_separate_lanes() -> None:
     placed, lanes = assign_lanes([block(10), block(12), block(10 + BLOCK_WIDTH_PERCENT), block(50)])
     assert lanes == 2
     assert [b.lane for b in placed] == [0, 1, 0, 0]
+
+
+def test_a_failed_text_shows_its_error_in_words(scenario: Scenario) -> None:
+    with Session(scenario.engine) as session:
+        ride = session.exec(select(RideRequest)).first()
+        assert ride is not None
+        session.add(
+            Message(
+                organisation_id=scenario.organisation_id,
+                to_number="+14165550123",
+                from_number="+14165550100",
+                body="hello",
+                status=MessageStatus.FAILED,
+                error_code=30006,
+                last_error="Landline or unreachable carrier",
+                request_id=ride.id,
+            )
+        )
+        session.commit()
+        board = build_day_board(session, scenario.organisation_id, DAY, TZ)
+        with i18n.using(Language.ZH_HANT):
+            chinese = build_day_board(session, scenario.organisation_id, DAY, TZ)
+    [text] = board.texts
+    assert text.to == "…0123"  # never the whole number
+    assert text.error == "a landline or a number that cannot get texts"
+    assert chinese.texts[0].error == "固網電話或不能接收短訊的號碼"
