@@ -535,9 +535,17 @@ class TimelineRow:
     lanes: int = 1
 
 
-# A block's width as a share of the timeline (its label is a symbol and a reference code): blocks
-# closer than this go on separate lanes, so no two labels overlap.
-BLOCK_WIDTH_PERCENT = 8.0
+# A block's width as a share of the timeline track (at least 800 px wide: the timeline scrolls
+# sideways below that), estimated from its label: blocks that would touch go on separate lanes.
+TRACK_PX = 800
+CHAR_PX = 8
+BLOCK_PADDING_PX = 24
+
+
+def block_width(block: Block) -> float:
+    """The share of the track a block's label takes (its symbol, code and marks)."""
+    marks = (1 if block.change else 0) + (1 if block.locked else 0)
+    return 100 * ((len(block.label) + 1 + marks) * CHAR_PX + BLOCK_PADDING_PX) / TRACK_PX
 
 
 def assign_lanes(blocks: list[Block]) -> tuple[list[Block], int]:
@@ -548,7 +556,7 @@ def assign_lanes(blocks: list[Block]) -> tuple[list[Block], int]:
         lane = next((i for i, end in enumerate(ends) if end <= block.left), len(ends))
         if lane == len(ends):
             ends.append(0.0)
-        ends[lane] = block.left + BLOCK_WIDTH_PERCENT
+        ends[lane] = block.left + block_width(block)
         placed.append(replace(block, lane=lane))
     return placed, max(len(ends), 1)
 

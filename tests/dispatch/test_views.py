@@ -7,9 +7,9 @@ from sqlmodel import Session, col, select
 from scheduler.planning import plan_and_store
 from services.dispatch import i18n
 from services.dispatch.views import (
-    BLOCK_WIDTH_PERCENT,
     Block,
     assign_lanes,
+    block_width,
     build_day_board,
     build_plan_view,
 )
@@ -87,7 +87,8 @@ def test_blocks_close_in_time_go_on_separate_lanes() -> None:
     def block(left: float) -> Block:
         return Block(0, 0, left, "", StopKind.PICKUP, "", "", "", "", False)
 
-    placed, lanes = assign_lanes([block(10), block(12), block(10 + BLOCK_WIDTH_PERCENT), block(50)])
+    wide = block_width(block(0))
+    placed, lanes = assign_lanes([block(10), block(12), block(10 + wide), block(50)])
     assert lanes == 2
     assert [b.lane for b in placed] == [0, 1, 0, 0]
 
