@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from scheduler.actors import plan_day
+from services.booking.errors import ApiError
 from services.dispatch import actions
 from services.dispatch._throttle import LoginThrottle
 from services.dispatch.auth import (
@@ -31,6 +32,7 @@ from services.dispatch.auth import (
 )
 from services.dispatch.i18n import N_, gettext, parse_language, using
 from services.dispatch.moves import MoveRefused, move_ride
+from services.dispatch.new_ride import book_ride, new_ride_form, problems
 from services.dispatch.settings import get_dispatch_settings
 from services.dispatch.templates import render
 from services.dispatch.views import (
@@ -378,6 +380,29 @@ class DispatchPages:
         disable_user(session, user.email, actor.email)
         return _back("/dispatch/users")
 
+    def new_ride(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
+        day = parse_day(request.path_params["day"])
+        values = {k: v for k, v in (form or {}).items() if isinstance(v, str)}
+        errors: list[str] = []
+        if request.method == "POST":
+            try:
+                ride = book_ride(
+                    session, actor.organisation_id, day, values, actor.time_zone, actor.email
+                )
+            except ApiError as exc:
+                session.rollback()
+                errors = problems(exc)
+            else:
+                return _back(f"/dispatch/requests/{ride.id}")
+        choices = new_ride_form(session, actor.organisation_id)
+        return render(
+            request,
+            "new_ride.html",
+            {"day": day, "choices": choices, "values": values, "errors": errors},
+            actor=actor,
+            status_code=400 if errors else 200,
+        )
+
     def unlock(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
         ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
         actions.remove_lock(session, ride, actor.email)
@@ -442,6 +467,7 @@ class DispatchPages:
             page("/dispatch/{day}/plan", read(self.plan)),
             page("/dispatch/{day}/plan/progress", read(self.progress)),
             page("/dispatch/{day}/plan/run", write(self.run), methods=["POST"]),
+            page("/dispatch/{day}/rides/new", write(self.new_ride), methods=["GET", "POST"]),
             page("/dispatch/{day}/plan/publish", write(self.publish), methods=["POST"]),
         ]
 
