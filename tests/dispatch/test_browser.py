@@ -313,3 +313,20 @@ def run_scheduler_zh(page: Page, site: str) -> None:
     page.get_by_role("button", name="執行排程").first.click()
     expect(page.get_by_role("status")).to_have_count(0, timeout=60_000)
     expect(page.get_by_role("heading", name=re.compile("草稿計劃"))).to_be_visible()
+
+
+def test_add_a_ride_by_hand(browser: Browser, site: str) -> None:
+    page = new_page(browser, WIDTHS["phone"])
+    log_in(page, site)
+    page.goto(f"{site}/dispatch/{DAY.isoformat()}")
+    page.get_by_role("link", name="Add a ride").click()
+    page.get_by_label("Rider").select_option(index=1)
+    page.get_by_label("Kind of ride").select_option("grocery")
+    page.get_by_label("Where to (from home)").select_option(index=1)
+    page.get_by_label("Time (arrive by").fill("10:15")
+    page.get_by_label("walker").check()
+    shot(page, "add-ride-phone")
+    page.get_by_role("button", name="Book the ride").click()
+    expect(page.get_by_text("Requested")).to_be_visible()
+    expect(page.get_by_text("walker")).to_be_visible()
+    shot(page, "added-ride-phone")
