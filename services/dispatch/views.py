@@ -592,6 +592,8 @@ class PlanView:
     map_json: str
     changed_stops: int | None = None
     removed: list[str] = field(default_factory=list)
+    # Each changed pick-up in words, so the differences are not told by colour alone.
+    changes: list[str] = field(default_factory=list)
 
 
 def _change_keys(session: Session, plan: Plan) -> dict[tuple[int, str, str], tuple[int, int]]:
@@ -633,6 +635,11 @@ def build_plan_view(
         old = _change_keys(session, published)
         changed = 0
     seen_keys: set[tuple[int, str, str]] = set()
+    changes: list[str] = []
+    names = {
+        d.id: d.name
+        for d in session.exec(select(Driver).where(Driver.organisation_id == organisation_id))
+    }
     start_minute, end_minute = 8 * 60, 17 * 60
     if plan is not None:
         routes = session.exec(select(Route).where(Route.plan_id == plan.id)).all()
@@ -691,6 +698,29 @@ def build_plan_view(
                         change = "retimed"
                     if change and changed is not None:
                         changed += 1
+                    if change and stop.kind == StopKind.PICKUP:
+                        code = request.code if request else "?"
+                        if change == "added":
+                            text = gettext("%(code)s: added to %(driver)s")
+                        elif change == "moved" and before is not None:
+                            text = gettext("%(code)s: moved from %(old)s to %(driver)s")
+                        else:
+                            text = gettext("%(code)s: pick-up %(old_time)s, now %(time)s")
+                        old_time = (
+                            show_time(datetime.fromtimestamp(before[1] * 60, UTC), time_zone)
+                            if before is not None
+                            else ""
+                        )
+                        changes.append(
+                            text
+                            % {
+                                "code": code,
+                                "driver": driver.name,
+                                "old": names.get(before[0], "?") if before else "",
+                                "old_time": old_time,
+                                "time": show_time(stop.planned_at, time_zone),
+                            }
+                        )
                 lock = locks.get(stop.request_id)
                 blocks.append(
                     Block(
@@ -753,10 +783,11 @@ def build_plan_view(
     removed = []
     if compare and changed is not None:
         for key in old:
-            if key not in seen_keys and key[2] == StopKind.PICKUP.value:
-                request = by_id.get(key[0])
-                removed.append(request.code if request else str(key[0]))
+            if key not in seen_keys:
                 changed += 1
+                if key[2] == StopKind.PICKUP.value:
+                    request = by_id.get(key[0])
+                    removed.append(request.code if request else str(key[0]))
     unserved = _unserved_rows(session, plan, by_id)
     ticks = [
         Tick(
@@ -789,6 +820,7 @@ def build_plan_view(
         map_json=json.dumps(features, ensure_ascii=False),
         changed_stops=changed,
         removed=removed,
+        changes=changes,
     )
 
 

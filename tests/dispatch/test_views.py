@@ -71,8 +71,10 @@ def test_a_new_draft_is_compared_with_the_published_plan(scenario: Scenario) -> 
         view = build_plan_view(session, scenario.organisation_id, DAY, TZ, None)
     assert view.plan is not None and view.plan.version == 2
     assert view.published is not None and view.published.version == 1
-    changes = [b.change for row in view.rows for b in row.blocks if b.change]
-    assert view.changed_stops == len(changes) + len(view.removed)
+    changes = [b for row in view.rows for b in row.blocks if b.change]
+    # Each removed ride takes its pick-up and drop-off away: two stops.
+    assert view.changed_stops == len(changes) + 2 * len(view.removed)
+    assert len(view.changes) == sum(1 for b in changes if b.kind == StopKind.PICKUP)
 
 
 def test_the_views_speak_chinese_when_asked(scenario: Scenario) -> None:
