@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from services.dispatch.i18n import N_, gettext, show_datetime, show_time
-from services.dispatch.views import KIND_LABELS, STATUS_LABELS, needs_of, place_name
+from services.dispatch.views import KIND_LABELS, STATUS_LABELS, needs_of, place_name, shown_plan
 from shared.audit import record
 from shared.errors import ValidationFailed
 from shared.models import (
@@ -26,6 +26,7 @@ from shared.models import (
     Rider,
     RideRequest,
     Route,
+    Stop,
 )
 from shared.request_status import change_status
 
@@ -153,6 +154,8 @@ class RequestDetail:
     lock: str
     locked: bool
     drivers: list[tuple[int, str]]
+    # Where the shown plan has it: "Ann: pick up 9:40 AM, drop off 10:05 AM" per leg.
+    planned: list[str]
 
 
 def request_detail(session: Session, ride: RideRequest, time_zone: str) -> RequestDetail:
@@ -198,7 +201,31 @@ def request_detail(session: Session, ride: RideRequest, time_zone: str) -> Reque
         lock=lock_text,
         locked=lock is not None,
         drivers=[(d.id or 0, d.name) for d in drivers],
+        planned=_planned(session, ride, names, time_zone),
     )
+
+
+def _planned(
+    session: Session, ride: RideRequest, names: dict[int | None, str], time_zone: str
+) -> list[str]:
+    plan = shown_plan(session, ride.organisation_id, ride.service_date)
+    if plan is None:
+        return []
+    legs: dict[tuple[str, int], list[str]] = {}
+    for stop, driver_id in session.exec(
+        select(Stop, Route.driver_id)
+        .join(Route, col(Route.id) == Stop.route_id)
+        .where(Route.plan_id == plan.id, Stop.request_id == ride.id)
+        .order_by(col(Stop.planned_at))
+    ):
+        what = gettext("pick up") if stop.kind.value == "pickup" else gettext("drop off")
+        legs.setdefault((stop.leg.value, driver_id), []).append(
+            f"{what} {show_time(stop.planned_at, time_zone)}"
+        )
+    return [
+        f"{names.get(driver_id, '?')}: {', '.join(stops)}"
+        for (_leg, driver_id), stops in legs.items()
+    ]
 
 
 ACTION_LABELS = {

@@ -79,6 +79,11 @@ def test_a_move_that_fits_is_saved_as_a_new_draft_locked_and_audited(
     assert moved_to is not None, "no ride could move to another driver"
     assert _driver_of(scenario, request_id) == {moved_to}
     with Session(scenario.engine) as session:
+        driver = session.get(Driver, moved_to)
+        assert driver is not None
+    page = dispatcher.get(f"/dispatch/requests/{request_id}")
+    assert f"{driver.name}: pick up" in page.text
+    with Session(scenario.engine) as session:
         lock = session.exec(select(AssignmentLock)).one()
         assert (lock.kind, lock.driver_id) == (LockKind.PIN, moved_to)
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "move_ride")).one()
