@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -90,7 +90,16 @@ def show_time(moment: datetime | None, time_zone: str) -> str:
     """A time of day in the organisation's time zone, e.g. 10:05 or 上午10:05."""
     if moment is None:
         return ""
-    return format_time(moment, "short", tzinfo=ZoneInfo(time_zone), locale=_locale())
+    return _time(moment, time_zone, _current.get())
+
+
+@lru_cache(maxsize=8192)
+def _time(moment: datetime, time_zone: str, language: Language) -> str:
+    # A big day's plan view shows thousands of stops at a few hundred distinct minutes, and
+    # Babel's formatting is the slowest part of drawing it.
+    return format_time(
+        moment, "short", tzinfo=ZoneInfo(time_zone), locale=Locale.parse(LANGUAGES[language])
+    )
 
 
 def show_datetime(moment: datetime, time_zone: str) -> str:

@@ -742,6 +742,7 @@ def build_plan_view(
                 )
             legs = sum(1 for s in stops if s.kind == StopKind.PICKUP)
             served += legs
+            blocks_in_order = blocks
             blocks, lanes = assign_lanes(blocks)
             rows.append(
                 TimelineRow(
@@ -769,12 +770,8 @@ def build_plan_view(
                     "driver": driver.name,
                     "points": [[s.latitude, s.longitude] for s in stops],
                     "stops": [
-                        {
-                            "at": [s.latitude, s.longitude],
-                            "text": f"{show_time(s.planned_at, time_zone)} "
-                            f"{by_id[s.request_id].code if s.request_id in by_id else ''}",
-                        }
-                        for s in stops
+                        {"at": [s.latitude, s.longitude], "text": f"{b.time} {b.label}"}
+                        for s, b in zip(stops, blocks_in_order, strict=True)
                     ],
                 }
             )
