@@ -34,3 +34,21 @@ _.consent_source
 
 # An enum member the CLI offers as a choice (`--format darp`).
 _.darp
+
+# View-model fields and labels read by the dispatcher's Jinja templates (vulture reads no HTML).
+_.status_label
+_.from_place
+_.to_place
+_.depart
+_.organisation_name
+_.can_change
+_.previous_day
+_.texts_in_flight
+_.kind_label
+_.legs_unmet
+_.map_json
+_.ROLE_LABELS  # role names for the catalogue; the header translates the user's role
+
+# Fields of JSON API response models (serialised by pydantic, read by API clients).
+_.created_at
+_.plan_version

@@ -51,6 +51,8 @@ from shared.ride_requests import PLANNABLE_STATUSES
 
 log = logging.getLogger(__name__)
 
+# What each place of a vehicle's capacity and a request's load counts, in order.
+SEAT_TYPES = ("seat", "wheelchair")
 ARRIVAL_SLACK = timedelta(minutes=30)  # an appointment may be reached up to this early
 PICKUP_SLACK = timedelta(minutes=30)  # a timed pick-up may be this late
 PICKUP_SERVICE, DROPOFF_SERVICE = 180, 120  # boarding and alighting, seconds
@@ -161,7 +163,7 @@ def _vehicles(
                 start=home,
                 end=home,
                 shift=Window(start, end),
-                capacity=(driver.seats, driver.wheelchair_spaces),
+                capacity=(driver.seats, driver.wheelchair_spaces),  # in SEAT_TYPES order
                 skills=frozenset(skills),
                 fixed_cost=driver_cost,
             )

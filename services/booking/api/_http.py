@@ -72,15 +72,18 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     query: type[Query] = Query  # no parameters unless the operation names its model
+    # A write with no body that can still clash with stored rows (publishing a plan).
+    conflicts: bool = False
 
     @property
     def errors(self) -> tuple[int, ...]:
         """The error statuses it may answer besides 401 and 503, derived from its shape.
 
-        404 for a row id in the path; 409 for a write that can clash with stored rows; 422
+        404 for a row id in the path; 409 for a write that can clash with stored rows (one
+        with a body, a delete, or one marked ``conflicts``); 422
         always, since every operation refuses query parameters it does not know.
         """
-        clashes = self.body is not None or self.method == "DELETE"
+        clashes = self.body is not None or self.method == "DELETE" or self.conflicts
         return (*((404,) if "{id}" in self.path else ()), *((409,) if clashes else ()), 422)
 
 

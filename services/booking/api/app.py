@@ -25,6 +25,7 @@ from services.booking.api._network import network_operations
 from services.booking.api._ride_requests import request_operations
 from services.booking.api.errors import error_response, http_exception_handler
 from services.booking.api.openapi import API_ROOT, build_document
+from services.dispatch.api import dispatch_operations
 from shared.errors import NotFound
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -32,7 +33,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def api_operations() -> list[Operation]:
     """Every operation of the API, in the order the document lists them."""
-    return [*network_operations(), *request_operations()]
+    return [*network_operations(), *request_operations(), *dispatch_operations()]
 
 
 @lru_cache(maxsize=1)
