@@ -106,7 +106,7 @@ _LATE_WORDS = "late|running late|delay|delayed|遲|遲到|會遲|遲咗|晚"
 _OFF_WORDS = "off|day off|休息|放假|唔得閒"
 
 # Whatever decorates a command: punctuation (ASCII after NFKC, plus CJK marks) and emoji.
-_DECORATION = re.compile(r"[^\w\s'?/:\u3400-\u9fff\U0001F44D-]+")
+_DECORATION = re.compile(r"[^\w\s'?/:\u3400-\u9fff-]+")
 _LATE = re.compile(
     rf"^(?:{_LATE_WORDS})\s*(?:by\s*)?(?P<n>\d{{1,4}})?\s*(?:分鐘|分|mins?|minutes?|m)?\s*(?:late|遲到)?$"
 )
