@@ -16,6 +16,7 @@ from notifier.status import status_route
 from services.booking.api.app import api_routes, openapi_json
 from services.booking.api.errors import http_exception_handler
 from services.booking.sms.webhook import inbound_route
+from services.manifest.app import manifest_routes
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 
@@ -49,6 +50,7 @@ def create_app() -> Starlette:
             inbound_route(),
             Mount("/api/v1", routes=api_routes()),
             Route("/openapi.json", openapi_json),
+            *manifest_routes(),
         ],
         # JSON errors even for paths no route takes, as API clients expect.
         exception_handlers={HTTPException: http_exception_handler},
