@@ -34,3 +34,7 @@ _.consent_source
 
 # An enum member the CLI offers as a choice (`--format darp`).
 _.darp
+
+# Read by name in the manifest's Jinja2 template, and by the dispatcher's day board.
+_.day_label
+_.driver_name

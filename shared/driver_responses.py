@@ -38,6 +38,7 @@ from shared.models import (
 from shared.outbox import queue_replan
 from shared.request_status import change_status
 from shared.ride_requests import CHANGEABLE_STATUSES
+from shared.settings import get_settings
 
 
 class RouteResponse(StrEnum):
@@ -55,9 +56,6 @@ class AlertKind(StrEnum):
     NO_ANSWER = "no_answer"
     LATE = "late"
 
-
-#: a published route still unanswered this long before its first pick-up is an alert
-DEFAULT_ANSWER_WINDOW = timedelta(hours=12)
 
 # Audit actions, read back by ``driver_alerts``.
 ACCEPTED_ACTION = "driver_accepted"
@@ -318,13 +316,16 @@ def driver_alerts(
     organisation_id: int,
     day: date,
     now: datetime,
-    answer_window: timedelta = DEFAULT_ANSWER_WINDOW,
+    answer_window: timedelta | None = None,
 ) -> list[DriverAlert]:
     """The day's alerts about drivers of the published plan, in route order.
 
     A declined route (with the driver's reason); a route still unanswered ``answer_window``
-    before its first pick-up; each late report (its minutes and when it came).
+    (default ``DRIVER_ANSWER_HOURS``, 12) before its first pick-up; each late report (its
+    minutes and when it came).
     """
+    if answer_window is None:
+        answer_window = timedelta(hours=get_settings().app.driver_answer_hours)
     plan = session.exec(
         select(Plan).where(
             Plan.organisation_id == organisation_id,

@@ -7,7 +7,7 @@ rider's name, address or number can reach the page. Riders appear by first name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import quote
 
 from sqlmodel import Session
@@ -109,8 +109,3 @@ def build_manifest(session: Session, driver: Driver, day: date) -> ManifestView:
         response=None if route is None else route.driver_response,
         stops=tuple(stops),
     )
-
-
-def now_is_on(day: date, now: datetime, zone_name: str) -> bool:
-    """True when ``now`` is on ``day`` in the organisation's zone."""
-    return now.astimezone(time_zone(zone_name)).date() == day
