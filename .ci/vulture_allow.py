@@ -52,3 +52,7 @@ _.ROLE_LABELS  # role names for the catalogue; the header translates the user's 
 # Fields of JSON API response models (serialised by pydantic, read by API clients).
 _.created_at
 _.plan_version
+
+# Read by name in the manifest's Jinja2 template, and by the dispatcher's day board.
+_.day_label
+_.driver_name

@@ -29,6 +29,7 @@ from notifier.templates import (
 )
 from shared.consent import is_opted_out
 from shared.i18n import time_zone
+from shared.manifest_links import manifest_url
 from shared.models import (
     Driver,
     Language,
@@ -119,7 +120,7 @@ def _route_texts(session: Session, route: Route) -> tuple[StopLine, ...]:
     return tuple(texts)
 
 
-class _Writer:
+class TextWriter:
     """Writes texts for one organisation, honouring opt-outs and quiet hours."""
 
     def __init__(self, session: Session, org: Organisation) -> None:
@@ -160,7 +161,7 @@ class _Writer:
 
 def _write_ride(
     session: Session,
-    writer: _Writer,
+    writer: TextWriter,
     leg: _Leg,
     kind: type[BookingConfirmed | BookingChanged | RideReminder],
 ) -> None:
@@ -188,8 +189,7 @@ def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
         return 0
     org = session.get(Organisation, plan.organisation_id)
     assert org is not None
-    writer = _Writer(session, org)
-    manifest = f"{manifest_base.rstrip('/')}/manifest/{plan.service_date.isoformat()}"
+    writer = TextWriter(session, org)
     before = _legs(session, plan.based_on_plan_id)
     after = _legs(session, plan.id)
     old_routes = {
@@ -198,7 +198,8 @@ def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
     }
     for route in session.exec(select(Route).where(Route.plan_id == plan.id)).all():
         driver = session.get(Driver, route.driver_id)
-        assert driver is not None
+        assert driver is not None and driver.id is not None
+        manifest = manifest_url(manifest_base, driver.id, plan.service_date)
         stops = _route_texts(session, route)
         old = old_routes.pop(route.driver_id, None)
         if old is None:
@@ -211,6 +212,7 @@ def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
     for driver_id in old_routes:  # drivers with no route any more
         driver = session.get(Driver, driver_id)
         if driver is not None:
+            manifest = manifest_url(manifest_base, driver_id, plan.service_date)
             writer.write(
                 driver.phone,
                 _driver_language(driver),
@@ -237,7 +239,7 @@ def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
 
 def _write_cancellations(
     session: Session,
-    writer: _Writer,
+    writer: TextWriter,
     before: dict[tuple[int, LegKind], _Leg],
     after: dict[tuple[int, LegKind], _Leg],
 ) -> None:
@@ -266,7 +268,7 @@ def _write_cancellations(
 def _write_apologies(
     session: Session,
     plan: Plan,
-    writer: _Writer,
+    writer: TextWriter,
     after: dict[tuple[int, LegKind], _Leg],
 ) -> None:
     """Apologise to riders newly left unserved (not those already told, nor served ones)."""
@@ -319,7 +321,7 @@ def write_reminders(session: Session, organisation_id: int, day: date) -> int:
         return 0  # another job got there first: reminders are written once
     org = session.get(Organisation, organisation_id)
     assert org is not None
-    writer = _Writer(session, org)
+    writer = TextWriter(session, org)
     for leg in _legs(session, plan.id).values():
         if leg.leg == LegKind.RETURN and leg.request.outbound_request_id is None:
             continue  # the outbound leg's reminder covers the round trip

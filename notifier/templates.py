@@ -40,6 +40,7 @@ class TemplateName(StrEnum):
     BOOKING_CONFIRMED = "booking_confirmed"
     RIDE_REMINDER = "ride_reminder"
     DRIVER_ON_THE_WAY = "driver_on_the_way"
+    DRIVER_LATE = "driver_late"
     BOOKING_CHANGED = "booking_changed"
     BOOKING_CANCELLED = "booking_cancelled"
     REQUEST_UNMET = "request_unmet"
@@ -107,6 +108,21 @@ class DriverOnTheWay(_Context):
 
 
 @dataclass(frozen=True)
+class DriverLate(_Context):
+    """Rider: the driver is running late; the pick-up moved from ``planned`` to ``eta``."""
+
+    NAME = TemplateName.DRIVER_LATE
+    driver_first_name: str
+    planned: datetime
+    eta: datetime
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.eta <= self.planned:
+            raise TemplateError(f"{self.NAME}: eta must be after the planned time")
+
+
+@dataclass(frozen=True)
 class BookingCancelled(_Context):
     """Rider: the ride is cancelled."""
 
@@ -170,6 +186,7 @@ Context = (
     | RideReminder
     | BookingChanged
     | DriverOnTheWay
+    | DriverLate
     | BookingCancelled
     | RequestUnmet
     | DriverDayRoute
@@ -182,6 +199,7 @@ CONTEXTS: dict[TemplateName, type[Context]] = {
         RideReminder,
         BookingChanged,
         DriverOnTheWay,
+        DriverLate,
         BookingCancelled,
         RequestUnmet,
         DriverDayRoute,
@@ -259,7 +277,8 @@ def _route(ctx: DriverDayRoute | DriverRouteChanged, language: Language, zone: Z
 
 
 # Rider texts. Placeholders: day, window (pick-up window), when (date and time), where, who
-# (driver's first name), car, eta. Keep them short: Chinese texts must fit 134 characters.
+# (driver's first name), car, eta, minutes (a delay). Keep them short: Chinese texts must fit
+# 134 characters.
 _RIDER_TEXTS: dict[TemplateName, tuple[str, str]] = {
     TemplateName.BOOKING_CONFIRMED: (
         "Ride booked: {day}, pick-up {window}, to {where}. "
@@ -283,6 +302,10 @@ _RIDER_TEXTS: dict[TemplateName, tuple[str, str]] = {
         "Your driver {who} is on the way ({car}) and should arrive about {eta}.",
         "司機{who}正前來接你（{car}），預計{eta}到達。",
     ),
+    TemplateName.DRIVER_LATE: (
+        "Your driver {who} is running about {minutes} min late and should arrive about {eta}.",
+        "司機{who}會遲約{minutes}分鐘，預計{eta}到達接你。",
+    ),
     TemplateName.BOOKING_CANCELLED: (
         "Your ride on {when} to {where} is cancelled. Reply here if you still need a ride.",
         "你{when}前往{where}的接送已取消。如仍需接送，請回覆此訊息。",
@@ -302,8 +325,11 @@ def _rider(ctx: Context, language: Language, zone: ZoneInfo) -> str:
         values["window"] = format_window(ctx.pickup_from, ctx.pickup_to, language, tz=zone)
     if isinstance(ctx, BookingCancelled | RequestUnmet):
         values["when"] = format_date_time(ctx.pickup_at, language, tz=zone)
-    if isinstance(ctx, DriverOnTheWay):
+    if isinstance(ctx, DriverOnTheWay | DriverLate):
         values["eta"] = format_time(ctx.eta, language, tz=zone)
+    if isinstance(ctx, DriverLate):
+        values["minutes"] = str(round((ctx.eta - ctx.planned).total_seconds() / 60))
+        values["who"] = _first_name(ctx.driver_first_name)
     if isinstance(ctx, _RideFields | DriverOnTheWay):
         values["who"], values["car"] = _first_name(ctx.driver_first_name), _clean(ctx.car)
     if isinstance(ctx, _RideFields | BookingCancelled | RequestUnmet):

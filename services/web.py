@@ -17,6 +17,7 @@ from services.booking.api.app import api_routes, openapi_json
 from services.booking.api.errors import http_exception_handler
 from services.booking.sms.webhook import inbound_route
 from services.dispatch.app import dispatch_middleware, dispatch_routes
+from services.manifest.app import manifest_routes
 from shared.db import get_engine
 from shared.queue import start_in_process_worker, stop_in_process_worker
 
@@ -51,6 +52,7 @@ def create_app() -> Starlette:
             Mount("/api/v1", routes=api_routes()),
             Route("/openapi.json", openapi_json),
             *dispatch_routes(),
+            *manifest_routes(),
         ],
         # Session and CSRF checks act on the dispatcher pages' paths only.
         middleware=dispatch_middleware(),

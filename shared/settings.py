@@ -56,6 +56,11 @@ class AppSettings(BaseSettings):
     relay_stale_seconds: float = Field(
         default=300.0, gt=0, description="Enqueue an outbox row again if still pending this long."
     )
+    driver_answer_hours: float = Field(
+        default=12.0,
+        ge=0,
+        description="A route still unanswered this long before its first pick-up is an alert.",
+    )
     sending_lease_seconds: float = Field(
         default=180.0, gt=0, description="A send claimed longer ago than this lost its worker."
     )
@@ -134,6 +139,20 @@ class SchedulerSettings(BaseSettings):
     unserved_penalty: int = Field(default=10_000_000, ge=1)
     driver_cost: int = Field(default=30_000, ge=0)
     moved_penalty: int = Field(default=3_600, ge=0)
+
+
+#: signs manifest links in development and tests only; production refuses to start without its own
+DEVELOPMENT_SECRET_KEY = "rides-development-only-secret-key"
+
+
+def signing_key(app: AppSettings) -> str:
+    """The key that signs links and form tokens: ``SECRET_KEY``, or outside production a fixed
+    development key (production cannot start without ``SECRET_KEY``, see ``AppSettings``)."""
+    if app.secret_key is not None:
+        return app.secret_key.get_secret_value()
+    if app.environment == "production":
+        raise RuntimeError("SECRET_KEY must be set when ENVIRONMENT=production")
+    return DEVELOPMENT_SECRET_KEY
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ from shared.queue import build_broker, use_broker
 from shared.sample import SampleSize, seed_sample
 from shared.settings import reset_settings
 
+# The browser fixture (Debian's chromium through Playwright) for every browser test.
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI") == "true"

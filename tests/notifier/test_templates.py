@@ -19,6 +19,7 @@ from notifier.templates import (
     BookingConfirmed,
     Context,
     DriverDayRoute,
+    DriverLate,
     DriverOnTheWay,
     DriverRouteChanged,
     RequestUnmet,
@@ -55,6 +56,7 @@ def rider_contexts(values: dict[str, str]) -> list[Context]:
         RideReminder(**ride),  # type: ignore[arg-type]
         BookingChanged(**ride),  # type: ignore[arg-type]
         DriverOnTheWay(values["driver_first_name"], values["car"], PICKUP),
+        DriverLate(values["driver_first_name"], PICKUP, PICKUP_END),
         BookingCancelled(PICKUP, values["destination"]),
         RequestUnmet(PICKUP, values["destination"]),
     ]
@@ -80,10 +82,10 @@ def stops() -> tuple[StopLine, ...]:
 DAY_ROUTE = DriverDayRoute(date(2026, 11, 24), stops(), "https://rides.example.org/m/abc123")
 
 
-def test_every_template_has_a_context_and_rider_templates_are_the_six_rider_texts() -> None:
-    """The registry covers every name; exactly six texts go to riders."""
+def test_every_template_has_a_context_and_rider_templates_are_the_seven_rider_texts() -> None:
+    """The registry covers every name; exactly seven texts go to riders (with the late notice)."""
     assert set(CONTEXTS) == set(TemplateName)
-    assert len(RIDER_TEMPLATES) == 6
+    assert len(RIDER_TEMPLATES) == 7
 
 
 @pytest.mark.parametrize(

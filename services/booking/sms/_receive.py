@@ -5,10 +5,12 @@
    lock) fails the insert, is rolled back and gets the reply stored with the first.
 2. Apply the per-number rate limit (texts counted in the database).
 3. Lock the number's ``Conversation`` row so texts from one number are handled one at a time.
-4. Build the engine's context from the database, call ``handle`` and carry out its actions in
+4. A text from an active driver's number is a driver command first (``_drivers``); what is
+   not one goes on to booking when the driver is also a rider.
+5. Build the engine's context from the database, call ``handle`` and carry out its actions in
    a savepoint. A reference code another request already holds fails the savepoint on the
    unique constraint; the engine is then asked again with a fresh random generator.
-5. Store the new state and the reply, update the re-plan ticket of each day the text changed
+6. Store the new state and the reply, update the re-plan ticket of each day the text changed
    (last: it is a row all of that day's bookings share), commit; re-plans are enqueued after
    the commit.
 """
@@ -31,9 +33,17 @@ from services.booking.conversation.engine import handle
 from services.booking.conversation.keywords import Command, match_command
 from services.booking.conversation.replies import render
 from services.booking.sms._actions import apply_actions, flag
-from services.booking.sms._context import Parties, build_context, engine_language, find_rider
+from services.booking.sms._context import (
+    Parties,
+    build_context,
+    engine_language,
+    find_rider,
+    rider_is_usable,
+)
 from services.booking.sms._directory import OrgInfo, organisation_for
+from services.booking.sms._drivers import driver_turn, find_driver
 from services.booking.sms._limits import RateLimit, Verdict
+from shared.consent import is_opted_out
 from shared.i18n import Language
 from shared.models import (
     ConsentState,
@@ -137,6 +147,24 @@ def _answer(
         if limited is not None:
             log.info("SMS from %s rate-limited (%s)", mask(phone), verdict.value)
             return limited.reply, set()
+    driver = find_driver(session, org.id, phone)
+    if driver is not None:
+        opted_out = is_opted_out(session, org.id, phone)
+        command = match_command(sms.body, opted_out=opted_out)
+        # Opting out or back in goes through the booking conversation, for drivers as for
+        # riders: one consent ledger, one wording.
+        if command is None or command.command not in (Command.OPT_OUT, Command.OPT_IN):
+            reply = driver_turn(
+                session,
+                driver,
+                sms.body,
+                now,
+                time_zone_name=org.time_zone,
+                also_rider=rider_is_usable(rider),
+            )
+            if reply is not None:
+                inbound.processing_state = InboundState.PROCESSED
+                return reply, set()
     conversation = _lock_conversation(session, org.id, phone, now)
     parties = Parties(org, phone, conversation, rider)
     stored = ConversationState.from_dict(conversation.state) if conversation.state else None

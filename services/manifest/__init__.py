@@ -1,0 +1,1 @@
+"""The driver's private manifest page, ``/m/<token>``."""
