@@ -76,13 +76,6 @@ class AppSettings(BaseSettings):
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
         return self
 
-    @property
-    def effective_secret_key(self) -> str:
-        """The secret key, or a fixed development key outside production (where it is required)."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        return "development-only-insecure-key"
-
 
 class SmsSettings(BaseSettings):
     """Which SMS back-end sends texts, and Twilio's credentials when it is Twilio."""

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Scope
 from services.dispatch.i18n import N_, parse_language, using
 from services.dispatch.settings import get_dispatch_settings
 from shared.models import Language, Organisation, Role
-from shared.settings import get_settings
+from shared.settings import get_settings, signing_key
 from shared.users import active_user
 
 SESSION_COOKIE = "rides_session"
@@ -86,7 +86,7 @@ def _skip_csrf(scope: Scope) -> bool:
 
 def _csrf_middleware(app: ASGIApp) -> ASGIApp:
     protect = asgi_csrf_decorator(
-        signing_secret=get_settings().app.effective_secret_key,
+        signing_secret=signing_key(get_settings().app),
         cookie_name=CSRF_COOKIE,
         form_input=CSRF_FIELD,
         http_header=CSRF_HEADER,
@@ -115,7 +115,7 @@ def page_middleware() -> list[Middleware]:
     return [
         Middleware(
             SessionMiddleware,
-            secret_key=get_settings().app.effective_secret_key,
+            secret_key=signing_key(get_settings().app),
             session_cookie=SESSION_COOKIE,
             max_age=settings.session_idle_minutes * 60,
             same_site="lax",

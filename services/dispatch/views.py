@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from services.dispatch.i18n import N_, current_language, gettext, show_date, show_time
+from shared.driver_responses import AlertKind, driver_alerts
 from shared.i18n import time_zone as zone
 from shared.models import (
     AssignmentLock,
@@ -204,6 +205,40 @@ class PlanBadge:
     label: str
 
 
+@dataclass(frozen=True)
+class AlertRow:
+    """A driver the dispatcher should act on: a decline, no answer yet, or a late report."""
+
+    kind: AlertKind
+    driver_id: int
+    text: str
+
+
+def _alert_rows(
+    session: Session, organisation_id: int, day: date, time_zone: str
+) -> list[AlertRow]:
+    rows = []
+    for alert in driver_alerts(session, organisation_id, day, datetime.now(UTC)):
+        names = {"driver": alert.driver_name}
+        if alert.kind is AlertKind.DECLINED and alert.reason:
+            text = gettext(N_("%(driver)s declined the route: %(reason)s")) % {
+                **names,
+                "reason": alert.reason,
+            }
+        elif alert.kind is AlertKind.DECLINED:
+            text = gettext(N_("%(driver)s declined the route")) % names
+        elif alert.kind is AlertKind.NO_ANSWER:
+            text = gettext(N_("%(driver)s has not answered the route yet")) % names
+        else:
+            text = gettext(N_("%(driver)s is running %(minutes)s minutes late (%(time)s)")) % {
+                **names,
+                "minutes": alert.minutes,
+                "time": show_time(alert.at, time_zone),
+            }
+        rows.append(AlertRow(alert.kind, alert.driver_id, text))
+    return rows
+
+
 @dataclass
 class DayBoard:
     day: date
@@ -217,6 +252,7 @@ class DayBoard:
     published: PlanBadge | None
     draft: PlanBadge | None
     request_count: int
+    alerts: list[AlertRow] = field(default_factory=list)
     # A published plan whose texts are not written yet: the board keeps looking for them.
     awaiting_texts: bool = False
 
@@ -493,6 +529,7 @@ def build_day_board(session: Session, organisation_id: int, day: date, time_zone
         published=_badge(published),
         draft=_badge(draft),
         request_count=len(rows),
+        alerts=_alert_rows(session, organisation_id, day, time_zone),
         awaiting_texts=published is not None and published.notified_at is None,
     )
 

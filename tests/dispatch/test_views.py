@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from sqlmodel import Session, col, select
 
+from notifier.driver_reports import DriverAction, respond
 from scheduler.planning import plan_and_store
 from services.dispatch import i18n
 from services.dispatch.views import (
@@ -14,6 +17,7 @@ from services.dispatch.views import (
     build_plan_view,
 )
 from shared.models import (
+    Driver,
     Language,
     Message,
     MessageStatus,
@@ -119,3 +123,23 @@ def test_a_failed_text_shows_its_error_in_words(scenario: Scenario) -> None:
     assert text.to == "…0123"  # never the whole number
     assert text.error == "a landline or a number that cannot get texts"
     assert chinese.texts[0].error == "固網電話或不能接收短訊的號碼"
+
+
+def test_a_driver_who_declines_by_text_is_an_alert_on_the_day_board(scenario: Scenario) -> None:
+    """Declines (with the reason) and late reports reach the board in words, in both languages."""
+    with Session(scenario.engine) as session:
+        publish_plan(session, scenario.plan_id, "test")
+        session.commit()
+        routes = session.exec(select(Route).where(Route.plan_id == scenario.plan_id)).all()
+        assert len(routes) >= 1
+        driver = session.get(Driver, routes[0].driver_id)
+        assert driver is not None
+        now = datetime.combine(DAY, time(6), UTC)
+        respond(session, driver, DriverAction.DECLINE, now=now, day=DAY, reason="flu")
+        session.commit()
+        board = build_day_board(session, scenario.organisation_id, DAY, TZ)
+        with i18n.using(Language.ZH_HANT):
+            chinese = build_day_board(session, scenario.organisation_id, DAY, TZ)
+    declined = [a for a in board.alerts if a.driver_id == driver.id]
+    assert [a.text for a in declined] == [f"{driver.name} declined the route: flu"]
+    assert f"{driver.name} 拒絕了路線：flu" in [a.text for a in chinese.alerts]  # noqa: RUF001
