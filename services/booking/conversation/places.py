@@ -28,6 +28,7 @@ class PlaceEntry:
     name_en: str
     name_zh: str
     aliases: tuple[str, ...] = ()
+    address: str = ""
 
 
 @dataclass(frozen=True)
