@@ -90,7 +90,7 @@ class Step(StrEnum):
     CONFIRM = "confirm"
 
 
-ASKABLE = ("place", "date", "time", "return", "return_time")
+ASKABLE = ("place", "date", "time", "return", "return_time", "cancel")
 
 
 @dataclass(frozen=True)

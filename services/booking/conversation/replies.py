@@ -162,6 +162,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Sorry, your unfinished booking timed out and was not made.",
         "zh-Hant": "對不起，之前未完成的預約已逾時，沒有預約。",
     },
+    "you_are_welcome": {
+        "en": "You're welcome! To book a ride, tell me where and when, e.g. T&T tomorrow 10am",
+        "zh-Hant": "不用客氣！想預約請告訴我地點和時間，例如：明天10點 大統華",
+    },
     "restarted": {
         "en": "OK, starting over.",
         "zh-Hant": "好的，重新開始。",
