@@ -160,6 +160,9 @@ _LEADING_NO = re.compile(
 )
 
 
+_LEADING_YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|ok|okay|sure|係|是|好|要|需要)(?![a-z])")
+
+
 @dataclass(frozen=True)
 class Answer:
     """A yes (True) or no (False) in a text; ``pure`` when nothing else is in it."""
@@ -180,4 +183,6 @@ def answer(text: str) -> Answer:
         return Answer(False, True)
     if _LEADING_NO.match(norm):
         return Answer(False, False)
+    if _LEADING_YES.match(norm):
+        return Answer(True, False)
     return Answer(None, False)

@@ -155,6 +155,13 @@ def extract(
 
     for span in _read_times(norm, rest, asking, outbound_time, slots):
         rest = blank_out(rest, span)
+    if "ride_time" not in slots and isinstance(date_hit, DateFound):
+        # "sat 10", "tues 11": an hour right after the day is the time.
+        after_date = _HOUR_AFTER_DATE.match(rest, date_hit.span[1])
+        if after_date is not None and 1 <= int(after_date.group(1)) <= 12:
+            hour = int(after_date.group(1))
+            slots["ride_time"] = time(hour + 12 if hour <= 6 else hour)
+            rest = blank_out(rest, after_date.span(1))
     if "ride_time" not in slots:
         for hint, pattern in vocab.VAGUE_TIME:
             if (vague := pattern.search(rest)) is not None:
@@ -190,6 +197,10 @@ def extract(
     return Extracted(place=place, leftover=leftover, **slots)  # type: ignore[arg-type]
 
 
+_HOUR_AFTER_DATE = re.compile(
+    r"\s*,?\s*(\d{1,2})(?![\d:./]|\s*(?:people|ppl|persons?|passengers?|adults|of us|hours?"
+    r"|hrs?|min|mins|minutes?|th|st|nd|rd|am|pm|a\.m|p\.m|人|個|位|號|日|月|點|時|分))"
+)
 _NEGATED = re.compile(
     r"\bnot\s+(?:the\s+|at\s+|on\s+)?([^,;.!]+?)\s*(?:[,;.!]|\bi mean\b|\bbut\b|\bit'?s\b|$)"
     r"|(?:唔係|不是)\s*([^,;.!。係是]+?)\s*(?:[,;.!。]|(?=係|是|而係))"

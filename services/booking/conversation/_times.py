@@ -36,7 +36,8 @@ _CLOCK = re.compile(r"(?<![\d/:])(\d{1,2})[:h](\d{2})(?![\d/:])")
 _NOON = re.compile(r"\b(?:noon|midday|lunch ?time)\b")
 # "by 9am" must be read by _AMPM, so an hour followed by am/pm is not a bare "at" hour.
 _AT_HOUR = re.compile(
-    r"(?:\b(?:at|around|about|by|approx|approximately)|@|~)\s*(\d{1,2})(?:\s*o'?clock)?"
+    r"(?:\b(?:at|around|about|by|approx|approximately|make it)|@|~"
+    r"|\b(?:change|move|push)\b[\w ]{0,14}?\bto)\s*(\d{1,2})(?:\s*o'?clock)?"
     r"(?![\d/:.]|\s*[ap]\.?m\b|\s*(?:hours?|hrs?|h|minutes?|mins?)\b)"
 )
 # "10ish", "10-ish", "2:30ish": the time itself.

@@ -61,6 +61,7 @@ NO_RETURN = re.compile(
 )
 ROUND_TRIP = re.compile(
     r"\bround[- ]?trip\b|\breturn trip\b|\band back\b|\bboth ways\b|\bride home\b"
+    r"|\bride back\b|\bneed (?:a )?(?:ride|lift) (?:home|back)\b|\bpick (?:me|her|him) up after\b"
     r"|來回|要回程|接返我"
 )
 EN_RETURN_BEFORE = re.compile(
@@ -156,4 +157,36 @@ PLACE_WORDS = (
     ),
     ("pharmacy", ("pharmacy",), re.compile(r"\bpharmacy\b|\bdrug ?store\b|藥房|買藥")),
     ("legal", ("legal",), re.compile(r"\blawyer\b|\blegal\b|律師|法律")),
+)
+
+# Everyday words that are not place names: a leftover made of these is not "a place we do
+# not know" but a sentence we could not use.
+# fmt: off
+COMMON_WORDS = frozenset({
+    "about", "after", "again", "all", "already", "also", "always", "any", "anymore", "anyone",
+    "appointment", "appt", "ask", "asking", "bad", "because", "been", "being", "bit", "both",
+    "bring", "brother", "bus", "busy", "call", "came", "cannot", "can't", "car", "come", "could",
+    "dad", "daughter", "dear", "did", "didn't", "does", "doesn't", "doing", "don't", "done",
+    "down", "drive", "drives", "driver", "each", "early", "else", "even", "ever", "every",
+    "family", "father", "feel", "fine", "first", "friend", "from", "gets", "give", "glad",
+    "gonna", "got", "had", "has", "have", "having", "he", "her", "him", "his", "hope", "hour",
+    "hours", "husband", "i'll", "i've", "into", "its", "just", "know", "late", "later", "let",
+    "lets", "let's", "lift", "little", "long", "look", "lot", "lunch", "many", "maybe", "mean",
+    "meant", "minute", "minutes", "mom", "more", "mother", "much", "must", "myself", "need",
+    "never", "nice", "now", "off", "often", "old", "once", "one", "only", "other", "our", "out",
+    "over", "people", "person", "please", "probably", "put", "question", "quite", "really",
+    "said", "same", "say", "see", "send", "she", "should", "sister", "some", "someone",
+    "something", "son", "soon", "still", "such", "sure", "take", "taxi", "tell", "than", "that's",
+    "their", "them", "these", "they", "thing", "think", "those", "though", "through", "today",
+    "tomorrow", "tonight", "too", "try", "understand", "until", "very", "visit", "wait", "was",
+    "way", "week", "well", "went", "were", "which", "while", "who", "why", "wife", "wish", "won't",
+    "work", "would", "yesterday", "yet", "your", "yours", "mum", "kid", "kids", "sorry", "yeah",
+})
+# fmt: on
+# Characters a Chinese place name rarely has, and endings that make one.
+ZH_NOT_PLACE = re.compile(
+    r"[唔咗佢嘅咩乜點邊幾嘢會識用話講問知明得係冇喇啦呀吖啊囉㗎喎嗎呢了吧媽爸仔女約你我]"
+)
+ZH_PLACE_END = re.compile(
+    r"(?:院|所|中心|超市|街|道|路|廣場|商場|銀行|教會|公司|館|店|場|局|市|科|大廈)$"
 )

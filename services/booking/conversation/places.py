@@ -49,7 +49,26 @@ class PlaceMatch:
 _FUZZY_MIN_LEN = 5
 _FUZZY_CUTOFF = 86.0
 _MAX_WORDS = 4
-_GENERIC_SUFFIXES = ("supermarket", "supermarkets", "market", "store", "grocery", "foods")
+# Words riders leave off the end of a name: "Bright Smile" for Bright Smile Dental, "Shoppers"
+# for Shoppers Drug Mart.
+_GENERIC_SUFFIXES = (
+    "supermarket",
+    "supermarkets",
+    "market",
+    "store",
+    "grocery",
+    "foods",
+    "dental",
+    "clinic",
+    "medical",
+    "centre",
+    "center",
+    "hospital",
+    "office",
+    "mart",
+    "drug",
+    "pharmacy",
+)
 _WORD = re.compile(r"[a-z0-9&']+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
 _PARENTHESES = re.compile(r"\s*[(\[].*?[)\]]\s*")
@@ -64,8 +83,13 @@ def _latin_keys(name: str) -> set[str]:
     forms = {base, _PARENTHESES.sub(" ", base).strip()}
     for form in list(forms):
         words = form.split()
-        if len(words) > 1 and words[-1] in _GENERIC_SUFFIXES:
-            forms.add(" ".join(words[:-1]))
+        while len(words) > 1 and words[-1] in _GENERIC_SUFFIXES:
+            words = words[:-1]
+            forms.add(" ".join(words))
+        full = form.split()
+        if len(full) >= 3:
+            # "cultural centre" for Chinese Cultural Centre.
+            forms.add(" ".join(full[1:]))
     keys: set[str] = set()
     for form in forms:
         keys.update(
