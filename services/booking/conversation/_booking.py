@@ -16,7 +16,7 @@ from services.booking.conversation._text import normalise
 from services.booking.conversation._turn_builder import TurnBuilder
 from services.booking.conversation.dates import DateProblem
 from services.booking.conversation.keywords import yes_or_no
-from services.booking.conversation.places import find_place, narrow, suggest_places
+from services.booking.conversation.places import PlaceMatch, find_place, narrow, suggest_places
 from services.booking.conversation.replies import fit_list, join
 from shared.i18n import format_date, format_time
 from shared.ride_requests import reference_code
@@ -128,6 +128,8 @@ def handle_booking(builder: TurnBuilder, body: str) -> str:
         asking=asking,
         outbound_time=builder.draft.time_value,
     )
+    if not found.place.places and builder.draft.place_id is not None:
+        found = _sibling(builder, body, found)
     problem = _apply(builder, found)
     if asking in {"return", "return_time"} and found.return_trip is None:
         # "no thanks, I'll take the bus", "yes I need a ride back": the answer leads the text.
@@ -164,6 +166,7 @@ def handle_booking(builder: TurnBuilder, body: str) -> str:
         found.leftover
         and found.place.found is None
         and place_missing
+        and answer is None
         and looks_like_place(found.leftover)
     ):
         suggestions = suggest_places(found.leftover, builder.ctx.places)
@@ -177,6 +180,18 @@ def handle_booking(builder: TurnBuilder, body: str) -> str:
         return _miss(builder)
     builder.state = replace(builder.state, misses=0)
     return next_question(builder)
+
+
+def _sibling(builder: TurnBuilder, body: str, found: Extracted) -> Extracted:
+    """ "唔係嗰間, 係萬錦嗰間", "the Markham one": another branch of the same kind of place."""
+    current = builder.place(builder.draft.place_id)
+    if current is None:
+        return found
+    siblings = [entry for entry in builder.ctx.places if entry.kind == current.kind]
+    chosen = narrow(body, siblings) if len(siblings) > 1 else None
+    if chosen is None or chosen.id == current.id:
+        return found
+    return replace(found, place=PlaceMatch(places=(chosen,), score=90.0))
 
 
 def _places_of_kind(builder: TurnBuilder, kinds: tuple[str, ...]) -> tuple[str, ...]:

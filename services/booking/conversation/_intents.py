@@ -56,13 +56,13 @@ _NOT_A_NAME = (
     r"|restaurant|supermarket|mall|store|hospital|medical|food|bakery|class))"
 )
 _LANG_EN = re.compile(
-    rf"\b(?:in|speak|use|reply|text|write|talk|answer)\b[\w\s]{{0,12}}\benglish\b{_NOT_A_NAME}"
+    rf"\b(?:in|speak|use|reply|text|write|talk|answer)\b[\w\s]{{0,12}}\benglish(?![a-z]){_NOT_A_NAME}"
     r"|^\s*(?:english|eng)\s*(?:please|pls|plz|only)?\s*[.!]?\s*$"
     r"|(?:講|用|改(?:返)?(?:做|成|用)?|轉(?:做|返)?|要)\s*(?:返)?\s*(?:英文|英語)"
     r"|^\s*(?:英文|英語)\s*(?:得唔得|可以嗎|唔該|please)?\s*[?？]?\s*$"
 )
 _LANG_ZH = re.compile(
-    r"\b(?:in|speak|use|reply|text|write|talk|answer)\b[\w\s]{0,12}\b(?:chinese|cantonese)\b"
+    r"\b(?:in|speak|use|reply|text|write|talk|answer)\b[\w\s]{0,12}\b(?:chinese|cantonese)(?![a-z])"
     + _NOT_A_NAME
     + r"|^\s*(?:chinese|cantonese)\s*(?:please|pls|plz|only)?\s*[.!]?\s*$"
     r"|(?:講|用|改(?:返)?(?:做|成|用)?|轉(?:做|返)?|要)\s*(?:返)?\s*(?:中文|廣東話|粵語|繁體)"
@@ -98,9 +98,18 @@ _THANKS_ONLY = re.compile(
 )
 
 
+# Mixed texts glue scripts together ("唔該cancel ABC123", "English呀"); a space between them
+# lets English word boundaries work.
+_SCRIPT_SEAM = re.compile(r"(?<=[\u3400-\u9fff])(?=[a-z0-9])|(?<=[a-z0-9])(?=[\u3400-\u9fff])")
+
+
+def _read(text: str) -> str:
+    return _SCRIPT_SEAM.sub(" ", normalise(text))
+
+
 def read_intents(text: str, *, codes: frozenset[str] = frozenset()) -> list[Found]:
     """Every intent ``text`` carries, strongest first; ``codes`` are the rider's ride codes."""
-    norm = normalise(text)
+    norm = _read(text)
     found: list[Found] = []
     if (english := _LANG_EN.search(norm)) is not None:
         found.append(Found(Intent.LANGUAGE, 0.9, language=Language.EN))
@@ -173,7 +182,7 @@ class Answer:
 
 def answer(text: str) -> Answer:
     """Read a yes or a no wrapped in thanks, particles and emoji ("係呀唔該", "ok 👍")."""
-    norm = normalise(text)
+    norm = _read(text)
     bare = _FILLER.sub("", norm)
     if not bare:
         return Answer(None, False)
