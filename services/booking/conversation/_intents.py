@@ -147,8 +147,8 @@ def _ride_code(norm: str, codes: frozenset[str]) -> str | None:
 
 # A yes or a no, and what may come with it without changing its meaning.
 _FILLER = re.compile(
-    r"\b(?:please|pls|plz|thanks|thank you|thx|ty|that'?s right|that is right|that'?s correct"
-    r"|sounds good|perfect|great|go ahead|book it|all good|of course|sure thing|so much|very much"
+    r"\b(?:please|pls|plz|thanks|thank you|thx|ty"
+    r"|of course|sure thing|so much|very much"
     r"|indeed|dear|lah|la|ar|ah|oh|hi|hello)\b"
     r"|唔該[晒曬]?|多謝[晒曬]?|謝謝|麻煩[晒曬]?(?:你)?|你|[呀啊啦喇囉嘅㗎喎吖嘞咧啩噃嗎]"
     r"|[\U0001F64F\u2764\U0001F60A\U0001F642\U0001F600\U0001F970\U0001F495]"
@@ -156,7 +156,8 @@ _FILLER = re.compile(
 )
 _YES_UNITS = re.compile(
     r"(?:yes|yeah|yea|yep|yup|ya|yah|ok|okay|okey|k|kk|sure|correct|right|confirm(?:ed)?|y"
-    r"|absolutely|definitely|exactly|good|fine|👍|👌|✅"
+    r"|absolutely|definitely|exactly|good|fine|perfect|great|soundsgood|goahead|bookit"
+    r"|thatsright|thatisright|thatscorrect|allgood|👍|👌|✅"
     r"|係|是|好|好的|啱|對|冇問題|沒問題|無問題|可以|確認|確定|正確|冇錯|沒錯|要|需要|得|ok)+"
 )
 _NO_UNITS = re.compile(

@@ -120,8 +120,13 @@ def extract(
     outbound_time: time | None = None,
 ) -> Extracted:
     """Read every slot ``text`` mentions; ``asking`` is the question the rider is answering."""
-    norm = _drop_negated(normalise(text))
+    original = normalise(text)
+    norm = _drop_negated(original)
     rest = norm
+    # "唔係九點, 十點呀" corrects the ride time even while we ask about the ride home.
+    corrects_time = norm != original and find_time(original, normalised=True) is not None
+    if corrects_time and asking in {"return", "return_time"}:
+        asking = None
     slots: dict[str, object] = {}
 
     date_hit = find_date(norm, today, normalised=True)

@@ -24,6 +24,7 @@ _TO_TRADITIONAL = OpenCC("s2t")
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
+_SCRIPT_SEAM = re.compile(r"(?<=[\u3400-\u9fff])(?=[a-z])|(?<=[a-z])(?=[\u3400-\u9fff])")
 
 
 def normalise(text: str) -> str:
@@ -38,6 +39,9 @@ def normalise(text: str) -> str:
     folded = folded.lower()
     # Curly quotes and apostrophes come from iOS "smart punctuation".
     folded = folded.replace("\u2019", "'").replace("\u2018", "'")
+    # "10am去", "tmr去睇醫生": a space where Latin letters meet Chinese keeps English word
+    # boundaries working in mixed texts.
+    folded = _SCRIPT_SEAM.sub(" ", folded)
     return _SPACES.sub(" ", folded).strip()
 
 
