@@ -148,7 +148,8 @@ def _ride_code(norm: str, codes: frozenset[str]) -> str | None:
 # A yes or a no, and what may come with it without changing its meaning.
 _FILLER = re.compile(
     r"\b(?:please|pls|plz|thanks|thank you|thx|ty"
-    r"|of course|sure thing|so much|very much"
+    r"|of course|sure thing|so much|very much|that'?s|that is|it'?s|this is|sounds|looks|all|so"
+    r"|very|really|too|you|again"
     r"|indeed|dear|lah|la|ar|ah|oh|hi|hello)\b"
     r"|唔該[晒曬]?|多謝[晒曬]?|謝謝|麻煩[晒曬]?(?:你)?|你|[呀啊啦喇囉嘅㗎喎吖嘞咧啩噃嗎]"
     r"|[\U0001F64F\u2764\U0001F60A\U0001F642\U0001F600\U0001F970\U0001F495]"

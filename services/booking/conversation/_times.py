@@ -73,6 +73,11 @@ _BARE_WAIT = re.compile(r"^\s*(?:for\s*)?" + _ABOUT + _AMOUNT)
 _WAIT_CN = re.compile(
     rf"等\s*(?:我|埋|佢|佢哋|我哋)?\s*(\d+|{CN_NUMBER}|半)\s*(?:個)?\s*(半)?\s*(鐘頭|鐘|小時|分鐘|分)(半)?"
 )
+# "一個鐘後接我", "兩個鐘之後嚟接": pick up after that long.
+_AFTER_CN = re.compile(
+    rf"(\d+|{CN_NUMBER}|半)\s*(?:個)?\s*(半)?\s*(鐘頭|鐘|小時|分鐘|分)(半)?\s*(?:之)?後\s*"
+    r"(?=(?:再)?(?:嚟|來)?接)"
+)
 _Adder = Callable[[int, int, tuple[int, int]], None]
 _EN_AMOUNTS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0}
 
@@ -195,7 +200,7 @@ def find_wait(text: str, *, normalised: bool = False, bare: bool = False) -> Wai
             amount = float(amount_text)
         minutes = amount * 60 if unit.startswith("h") else amount
         return _wait(minutes, found.span())
-    found = _WAIT_CN.search(text)
+    found = _WAIT_CN.search(text) or _AFTER_CN.search(text)
     if found is not None:
         amount_text, half_before, unit, half_after = found.groups()
         number = 0.5 if amount_text == "半" else parse_number(amount_text)
