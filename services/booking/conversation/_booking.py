@@ -8,14 +8,15 @@ from datetime import UTC, datetime, time
 
 from services.booking.conversation import _vocabulary as vocab
 from services.booking.conversation._actions import CreateRideRequest, FlagForDispatcher
+from services.booking.conversation._intents import answer as read_answer
 from services.booking.conversation._model import NEEDS, ConversationState, Draft, Step
-from services.booking.conversation._prompts import choice_list, next_question
+from services.booking.conversation._prompts import choice_list, missing_slot, next_question
 from services.booking.conversation._slots import Extracted, extract, ride_kind_for_place
 from services.booking.conversation._text import normalise
 from services.booking.conversation._turn_builder import TurnBuilder
 from services.booking.conversation.dates import DateProblem
 from services.booking.conversation.keywords import yes_or_no
-from services.booking.conversation.places import find_place, narrow, suggest_places
+from services.booking.conversation.places import PlaceMatch, find_place, narrow, suggest_places
 from services.booking.conversation.replies import fit_list, join
 from shared.i18n import format_date, format_time
 from shared.ride_requests import reference_code
@@ -127,7 +128,15 @@ def handle_booking(builder: TurnBuilder, body: str) -> str:
         asking=asking,
         outbound_time=builder.draft.time_value,
     )
+    if not found.place.places and builder.draft.place_id is not None:
+        found = _sibling(builder, body, found)
     problem = _apply(builder, found)
+    if asking in {"return", "return_time"} and found.return_trip is None:
+        # "no thanks, I'll take the bus", "yes I need a ride back": the answer leads the text.
+        lead = read_answer(body)
+        if lead.value is not None and (asking == "return" or lead.value is False):
+            builder.set_draft(replace(builder.draft, return_trip=lead.value))
+            found = replace(found, return_trip=lead.value)
     if len(found.place.places) > 1:
         # At most four options: a longer list is no help by SMS; the rider can be more specific.
         options = tuple(p.id for p in found.place.places[:4])
@@ -141,7 +150,25 @@ def handle_booking(builder: TurnBuilder, body: str) -> str:
     if not found.anything and vocab.OPT_OUT_MENTION.search(normalise(body)):
         return builder.text("stop_hint")
     place_missing = builder.draft.place_id is None or asking == "place"
-    if found.leftover and found.place.found is None and place_missing:
+    if place_missing and found.place.found is None and found.place_kinds:
+        offered = _places_of_kind(builder, found.place_kinds)
+        if offered:
+            # "see a doctor", "去睇醫生": ask which one, the rider's own places first.
+            builder.state = replace(builder.state, choices=offered, misses=0)
+            builder.move(Step.CHOOSE_PLACE)
+            return join(problem or "", builder.text("choose_place", options=choice_list(builder)))
+    if found.time_hint is not None and missing_slot(builder.draft) == "time" and problem is None:
+        # "after lunch", "早上": ask for the time, offering that part of the day.
+        builder.state = replace(builder.state, misses=0)
+        next_question(builder)
+        return builder.text(f"ask_time_{found.time_hint}")
+    if (
+        found.leftover
+        and found.place.found is None
+        and place_missing
+        and answer is None
+        and looks_like_place(found.leftover)
+    ):
         suggestions = suggest_places(found.leftover, builder.ctx.places)
         names = fit_list([builder.place_name(entry) for entry in suggestions], builder.language)
         next_question(builder)
@@ -149,10 +176,51 @@ def handle_booking(builder: TurnBuilder, body: str) -> str:
         if builder.state.misses >= MAX_MISSES:
             return _miss(builder)
         return builder.text("unknown_place", suggestions=names or "-")
-    if not found.anything and state.step != Step.START:
+    if not found.anything and found.time_hint is None and state.step != Step.START:
         return _miss(builder)
     builder.state = replace(builder.state, misses=0)
     return next_question(builder)
+
+
+def _sibling(builder: TurnBuilder, body: str, found: Extracted) -> Extracted:
+    """ "唔係嗰間, 係萬錦嗰間", "the Markham one": another branch of the same kind of place."""
+    current = builder.place(builder.draft.place_id)
+    if current is None:
+        return found
+    siblings = [entry for entry in builder.ctx.places if entry.kind == current.kind]
+    chosen = narrow(body, siblings) if len(siblings) > 1 else None
+    if chosen is None or chosen.id == current.id:
+        return found
+    return replace(found, place=PlaceMatch(places=(chosen,), score=90.0))
+
+
+def _places_of_kind(builder: TurnBuilder, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """Ids of catalogue places of ``kinds``, the rider's recent ones first (at most four)."""
+    catalogue = builder.ctx.places
+    recent = builder.ctx.rider.recent_places if builder.ctx.rider is not None else ()
+    fitting = [entry.id for entry in catalogue if entry.kind.lower() in kinds]
+    ordered = [place_id for place_id in recent if place_id in fitting]
+    ordered += [place_id for place_id in fitting if place_id not in ordered]
+    return tuple(ordered[:4])
+
+
+def looks_like_place(leftover: str) -> bool:
+    """True if the words nothing explained could be a place name we do not know ("Costco").
+
+    Everyday words ("my son will sort it out") and Chinese with particles or verbs are not a
+    place: answering them with "I don't know that place" would only confuse the rider.
+    """
+    words = leftover.split()
+    latin = [word for word in words if word.isascii()]
+    chinese = "".join(word for word in words if not word.isascii())
+    unusual = [word for word in latin if word not in vocab.COMMON_WORDS]
+    if latin and len(unusual) * 2 >= len(latin) and len(latin) <= 5:
+        return True
+    if chinese:
+        if vocab.ZH_PLACE_END.search(chinese):
+            return True
+        return len(chinese) <= 5 and not vocab.ZH_NOT_PLACE.search(chinese)
+    return False
 
 
 def handle_choice(builder: TurnBuilder, body: str) -> str:

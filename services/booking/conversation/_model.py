@@ -51,6 +51,9 @@ class RiderInfo:
     language: Language
     upcoming: tuple[UpcomingRide, ...] = ()
     needs: tuple[str, ...] = ()
+    # Catalogue ids of the places this rider went to lately, newest first: offered first when
+    # the rider names a kind of place ("see a doctor") rather than a place.
+    recent_places: tuple[str, ...] = ()
 
 
 def _system_random() -> random.Random:
@@ -87,7 +90,7 @@ class Step(StrEnum):
     CONFIRM = "confirm"
 
 
-ASKABLE = ("place", "date", "time", "return", "return_time")
+ASKABLE = ("place", "date", "time", "return", "return_time", "cancel")
 
 
 @dataclass(frozen=True)

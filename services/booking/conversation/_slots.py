@@ -6,6 +6,7 @@ not know ("Costco") or wrote something we could not read at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time
@@ -20,7 +21,13 @@ from services.booking.conversation.dates import (
     find_time,
     find_wait,
 )
-from services.booking.conversation.places import PlaceEntry, PlaceMatch, find_place
+from services.booking.conversation.places import (
+    PlaceEntry,
+    PlaceMatch,
+    find_by_street,
+    find_place,
+    street_span,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,10 @@ class Extracted:
     needs_added: tuple[str, ...] = ()
     needs_removed: tuple[str, ...] = ()
     leftover: str = ""
+    # "morning", "afternoon", "evening": a part of the day given without a clock time.
+    time_hint: str | None = None
+    # The catalogue kinds a word like "doctor" or "超市" points to, narrowest first.
+    place_kinds: tuple[str, ...] = ()
 
     @property
     def anything(self) -> bool:
@@ -85,7 +96,11 @@ def _return_context(text: str, span: tuple[int, int], outbound_known: bool) -> s
         return "pickup"
     chinese = vocab.ZH_RETURN_AFTER.search(after)
     if chinese is not None:
-        return "home_by" if chinese.group(1) else "pickup"
+        if chinese.group(1):
+            return "home_by"
+        # A bare "四點接我" is the ride home only once the outbound time is known.
+        bare_pickup = not any(word in chinese.group(0) for word in ("回", "返", "走"))
+        return None if bare_pickup and not outbound_known else "pickup"
     if vocab.ZH_RETURN_BEFORE.search(before):
         return "pickup"
     return None
@@ -105,8 +120,13 @@ def extract(
     outbound_time: time | None = None,
 ) -> Extracted:
     """Read every slot ``text`` mentions; ``asking`` is the question the rider is answering."""
-    norm = normalise(text)
+    original = normalise(text)
+    norm = _drop_negated(original)
     rest = norm
+    # "唔係九點, 十點呀" corrects the ride time even while we ask about the ride home.
+    corrects_time = norm != original and find_time(original, normalised=True) is not None
+    if corrects_time and asking in {"return", "return_time"}:
+        asking = None
     slots: dict[str, object] = {}
 
     date_hit = find_date(norm, today, normalised=True)
@@ -126,7 +146,7 @@ def extract(
     if date_hit is not None:
         rest = blank_out(rest, date_hit.span)
 
-    wait = find_wait(norm, normalised=True)
+    wait = find_wait(norm, normalised=True, bare=asking in {"return", "return_time"})
     if wait is not None:
         slots.update(return_trip=True, return_wait=wait.minutes)
         rest = blank_out(rest, wait.span)
@@ -138,32 +158,85 @@ def extract(
         slots.setdefault("return_trip", True)
         rest = blank_out(rest, round_trip.span())
 
-    for span in _read_times(norm, asking, outbound_time, slots):
+    for span in _read_times(norm, rest, asking, outbound_time, slots):
         rest = blank_out(rest, span)
+    if "ride_time" not in slots and isinstance(date_hit, DateFound):
+        # "sat 10", "tues 11": an hour right after the day is the time.
+        after_date = _HOUR_AFTER_DATE.match(rest, date_hit.span[1])
+        if after_date is not None and 1 <= int(after_date.group(1)) <= 12:
+            hour = int(after_date.group(1))
+            slots["ride_time"] = time(hour + 12 if hour <= 6 else hour)
+            rest = blank_out(rest, after_date.span(1))
+    if "ride_time" not in slots:
+        for hint, pattern in vocab.VAGUE_TIME:
+            if (vague := pattern.search(rest)) is not None:
+                slots["time_hint"] = hint
+                rest = blank_out(rest, vague.span())
+                break
 
     place = find_place(norm, catalogue, normalised=True)
     if place.span is not None:
         rest = blank_out(rest, place.span)
     if place.found is not None:
         slots["kind"] = ride_kind_for_place(place.found)
+    kinds: list[str] = []
+    for _word, place_kinds, pattern in vocab.PLACE_WORDS:
+        if pattern.search(rest):
+            kinds.extend(k for k in place_kinds if k not in kinds)
+    if kinds:
+        slots["place_kinds"] = tuple(kinds)
     for kind, pattern in vocab.KIND_PATTERNS:
         hit = pattern.search(rest)
         if hit is not None:
             slots.setdefault("kind", kind)
             rest = blank_out(rest, hit.span())
+    if place.found is None and not place.places:
+        street = find_by_street(rest, catalogue, kinds=tuple(kinds))
+        if street is not None:
+            place = PlaceMatch(places=(street,), span=None, score=90.0)
+            slots["kind"] = ride_kind_for_place(street)
+            rest = blank_out(rest, street_span(rest, street))
 
     rest = _read_people(rest, slots)
     leftover = _leftover(rest)
     return Extracted(place=place, leftover=leftover, **slots)  # type: ignore[arg-type]
 
 
+_HOUR_AFTER_DATE = re.compile(
+    r"\s*,?\s*(\d{1,2})(?![\d:./]|\s*(?:people|ppl|persons?|passengers?|adults|of us|hours?"
+    r"|hrs?|min|mins|minutes?|th|st|nd|rd|am|pm|a\.m|p\.m|人|個|位|號|日|月|點|時|分))"
+)
+_NEGATED = re.compile(
+    r"\bnot\s+(?:the\s+|at\s+|on\s+)?([^,;.!]+?)\s*(?:[,;.!]|\bi mean\b|\bbut\b|\bit'?s\b|$)"
+    r"|(?:唔係|不是)\s*([^,;.!。係是]+?)\s*(?:[,;.!。]|(?=係|是|而係))"
+)
+
+
+def _drop_negated(norm: str) -> str:
+    """Blank what the rider says it is not: "not No Frills, I mean Btrust", "唔係十點, 係十一點"."""
+    for hit in _NEGATED.finditer(norm):
+        group = 1 if hit.group(1) is not None else 2
+        if hit.group(group).strip() in {"going", "sure", "needed", "need"}:
+            continue
+        norm = blank_out(norm, hit.span(group))
+    return norm
+
+
 def _read_times(
-    norm: str, asking: str | None, outbound_time: time | None, slots: dict[str, object]
+    norm: str,
+    rest: str,
+    asking: str | None,
+    outbound_time: time | None,
+    slots: dict[str, object],
 ) -> list[tuple[int, int]]:
-    """Sort each time in the message into the ride time or the ride home; return their spans."""
+    """Sort each time in the message into the ride time or the ride home; return their spans.
+
+    Times are looked for in ``rest`` (dates and waits blanked, so 禮拜四十點 is Thursday at
+    ten, not "forty o'clock"); the words around them are read in ``norm``.
+    """
     spans: list[tuple[int, int]] = []
     outbound_known = outbound_time is not None or asking in {"return", "return_time"}
-    for hit in _all_times(norm, bare_numbers=asking in {"time", "return", "return_time"}):
+    for hit in _all_times(rest, bare_numbers=asking in {"time", "return", "return_time"}):
         context = _return_context(norm, hit.span, outbound_known)
         if context is None and asking in {"return", "return_time"}:
             context = "pickup"

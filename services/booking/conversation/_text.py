@@ -10,73 +10,21 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from opencc import OpenCC
+
 # Parsing a whole 1,600-character body buys nothing (nobody books a ride in an essay) and
 # fuzzy matching is quadratic-ish in the token count, so parsers only look at the start.
 MAX_PARSE_CHARS = 320
 
-# A few Simplified characters that appear in ride requests, so a rider whose phone is set to
-# Simplified Chinese still matches the Traditional catalogue names and keywords.
-_SIMPLIFIED_TO_TRADITIONAL = str.maketrans(
-    {
-        "统": "統",
-        "华": "華",
-        "医": "醫",
-        "门": "門",
-        "诊": "診",
-        "国": "國",
-        "银": "銀",
-        "药": "藥",
-        "约": "約",
-        "预": "預",
-        "馆": "館",
-        "场": "場",
-        "东": "東",
-        "车": "車",
-        "时": "時",
-        "点": "點",
-        "后": "後",
-        "个": "個",
-        "号": "號",
-        "礼": "禮",
-        "两": "兩",
-        "这": "這",
-        "过": "過",
-        "轮": "輪",
-        "订": "訂",
-        "阅": "閱",
-        "帮": "幫",
-        "态": "態",
-        "状": "狀",
-        "钟": "鐘",
-        "没": "沒",
-        "问": "問",
-        "题": "題",
-        "确": "確",
-        "认": "認",
-        "对": "對",
-        "买": "買",
-        "肠": "腸",
-        "务": "務",
-        "动": "動",
-        "发": "發",
-        "开": "開",
-        "体": "體",
-        "单": "單",
-        "见": "見",
-        "边": "邊",
-        "里": "裏",
-        "难": "難",
-        "尔": "爾",
-        "乐": "樂",
-        "师": "師",
-        "书": "書",
-        "楼": "樓",
-        "岁": "歲",
-    }
-)
+# Riders whose phones are set to Simplified Chinese write 明天去超市; OpenCC's offline
+# Simplified-to-Traditional tables (phrase-aware) fold that to the Traditional forms the
+# catalogue and the keyword patterns use. Traditional text passes through almost unchanged
+# (a few variants fold to one form, such as 晒 to 曬, so patterns match the folded form).
+_TO_TRADITIONAL = OpenCC("s2t")
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
+_SCRIPT_SEAM = re.compile(r"(?<=[\u3400-\u9fff])(?=[a-z])|(?<=[a-z])(?=[\u3400-\u9fff])")
 
 
 def normalise(text: str) -> str:
@@ -86,9 +34,14 @@ def normalise(text: str) -> str:
     Chinese mode produce all the time (full-width "10:30").
     """
     folded = unicodedata.normalize("NFKC", text[:MAX_PARSE_CHARS])
-    folded = folded.translate(_SIMPLIFIED_TO_TRADITIONAL).lower()
+    if has_cjk(folded):
+        folded = _TO_TRADITIONAL.convert(folded)
+    folded = folded.lower()
     # Curly quotes and apostrophes come from iOS "smart punctuation".
     folded = folded.replace("\u2019", "'").replace("\u2018", "'")
+    # "10am去", "tmr去睇醫生": a space where Latin letters meet Chinese keeps English word
+    # boundaries working in mixed texts.
+    folded = _SCRIPT_SEAM.sub(" ", folded)
     return _SPACES.sub(" ", folded).strip()
 
 

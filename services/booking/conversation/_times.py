@@ -35,7 +35,18 @@ _AMPM = re.compile(r"(?<![\d/])(\d{1,2})(?:[:.](\d{2}))?\s*(a\.?m\b\.?|p\.?m\b\.
 _CLOCK = re.compile(r"(?<![\d/:])(\d{1,2})[:h](\d{2})(?![\d/:])")
 _NOON = re.compile(r"\b(?:noon|midday|lunch ?time)\b")
 # "by 9am" must be read by _AMPM, so an hour followed by am/pm is not a bare "at" hour.
-_AT_HOUR = re.compile(r"\b(?:at|around|by|@)\s*(\d{1,2})(?:\s*o'?clock)?(?![\d/:.]|\s*[ap]\.?m\b)")
+_AT_HOUR = re.compile(
+    r"(?:\b(?:at|around|about|by|approx|approximately|make it)|@|~"
+    r"|\b(?:change|move|push)\b[\w ]{0,14}?\bto)\s*(\d{1,2})(?:\s*o'?clock)?"
+    r"(?![\d/:.]|\s*[ap]\.?m\b|\s*(?:hours?|hrs?|h|minutes?|mins?)\b)"
+)
+# "10ish", "10-ish", "2:30ish": the time itself.
+_ISH = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*-?\s*ish\b")
+# "2 in the afternoon", "9:30 this morning".
+_EN_PERIOD = re.compile(
+    r"\b(\d{1,2})(?::(\d{2}))?\s*(?:o'?clock\s*)?(?:in the|this|tomorrow)\s*"
+    r"(morning|afternoon|evening|night)\b"
+)
 _OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
 _CN_PERIOD = "上午|早上|朝早|朝頭早|早晨|朝|中午|晏晝|下午|晚上|夜晚|夜晚黑|今晚|晚|夜"
 _CN_TIME = re.compile(
@@ -47,12 +58,25 @@ _BARE = re.compile(r"^\s*(\d{1,2})\s*$")
 _PM_PERIODS = {"下午", "晏晝", "晚上", "夜晚", "夜晚黑", "今晚", "晚", "夜"}
 _AM_PERIODS = {"上午", "早上", "朝早", "朝頭早", "早晨", "朝"}
 
+_AMOUNT = r"(\d+(?:\.\d+)?|an?|one|two|three|half an?)\s*(hours?|hrs?|h|minutes?|mins?|m)\b"
+_ABOUT = r"(?:about|around|approx\.?|approximately|maybe|roughly|~)?\s*"
 _WAIT_EN = re.compile(
-    r"\bwait(?:ing)?\s*(?:for\s*)?(\d+(?:\.\d+)?|an?|one|two|three|half an?)\s*"
-    r"(hours?|hrs?|h|minutes?|mins?|m)\b"
+    r"\bwait(?:ing)?\s*(?:for\s*)?(?:(?:me|her|him|them|us)\s*)?(?:for\s*)?"
+    + _ABOUT
+    + _AMOUNT
+    + r"|\b(?:after|in)\s*"
+    + _ABOUT
+    + _AMOUNT
 )
+# Just "about an hour", in answer to "when should we pick you up?".
+_BARE_WAIT = re.compile(r"^\s*(?:for\s*)?" + _ABOUT + _AMOUNT)
 _WAIT_CN = re.compile(
-    rf"等\s*(?:我|埋)?\s*(\d+|{CN_NUMBER}|半)\s*(?:個)?\s*(半)?\s*(鐘頭|鐘|小時|分鐘|分)(半)?"
+    rf"等\s*(?:我|埋|佢|佢哋|我哋)?\s*(\d+|{CN_NUMBER}|半)\s*(?:個)?\s*(半)?\s*(鐘頭|鐘|小時|分鐘|分)(半)?"
+)
+# "一個鐘後接我", "兩個鐘之後嚟接": pick up after that long.
+_AFTER_CN = re.compile(
+    rf"(\d+|{CN_NUMBER}|半)\s*(?:個)?\s*(半)?\s*(鐘頭|鐘|小時|分鐘|分)(半)?\s*(?:之)?後\s*"
+    r"(?=(?:再)?(?:嚟|來)?接)"
 )
 _Adder = Callable[[int, int, tuple[int, int]], None]
 _EN_AMOUNTS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0}
@@ -97,6 +121,13 @@ def _candidates(text: str, bare_numbers: bool, after: time | None) -> list[TimeF
         add(_daytime_hour(hour, after), int(found.group(2)), found.span())
     for found in _NOON.finditer(text):
         add(12, 0, found.span())
+    for found in _EN_PERIOD.finditer(text):
+        hour = int(found.group(1))
+        if 1 <= hour <= 12:
+            hour = hour % 12 + (0 if found.group(3) == "morning" else 12)
+            add(hour, int(found.group(2) or 0), found.span())
+    for found in _ISH.finditer(text):
+        add(_daytime_hour(int(found.group(1)), after), int(found.group(2) or 0), found.span())
     for pattern in (_AT_HOUR, _OCLOCK):
         for found in pattern.finditer(text):
             add(_daytime_hour(int(found.group(1)), after), 0, found.span())
@@ -150,12 +181,17 @@ def find_time(
     return min(candidates, key=lambda c: (c.span[0], -(c.span[1] - c.span[0])))
 
 
-def find_wait(text: str, *, normalised: bool = False) -> WaitFound | None:
-    """Find a waiting time such as "wait 1 hour", "wait 45 min", "等一個鐘"; None if absent."""
+def find_wait(text: str, *, normalised: bool = False, bare: bool = False) -> WaitFound | None:
+    """Find a waiting time such as "wait 1 hour", "wait 45 min", "等一個鐘"; None if absent.
+
+    ``bare`` also reads a text that starts with just an amount ("about an hour"), which is a
+    wait only when we asked when to pick the rider up.
+    """
     text = text if normalised else normalise(text)
-    found = _WAIT_EN.search(text)
+    found = _WAIT_EN.search(text) or (_BARE_WAIT.search(text) if bare else None)
     if found is not None:
-        amount_text, unit = found.group(1), found.group(2)
+        groups = [group for group in found.groups() if group is not None]
+        amount_text, unit = groups[0], groups[1]
         if amount_text.startswith("half"):
             amount = 0.5
         elif amount_text in _EN_AMOUNTS:
@@ -164,7 +200,7 @@ def find_wait(text: str, *, normalised: bool = False) -> WaitFound | None:
             amount = float(amount_text)
         minutes = amount * 60 if unit.startswith("h") else amount
         return _wait(minutes, found.span())
-    found = _WAIT_CN.search(text)
+    found = _WAIT_CN.search(text) or _AFTER_CN.search(text)
     if found is not None:
         amount_text, half_before, unit, half_after = found.groups()
         number = 0.5 if amount_text == "半" else parse_number(amount_text)

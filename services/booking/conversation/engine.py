@@ -40,6 +40,7 @@ from services.booking.conversation._actions import (
     action_to_dict,
 )
 from services.booking.conversation._booking import handle_booking, handle_choice, handle_confirm
+from services.booking.conversation._intents import Found, Intent, read_intents
 from services.booking.conversation._model import (
     NEEDS,
     ConversationContext,
@@ -52,10 +53,16 @@ from services.booking.conversation._model import (
 )
 from services.booking.conversation._prompts import current_question
 from services.booking.conversation._slots import extract
-from services.booking.conversation._text import has_cjk, normalise
+from services.booking.conversation._text import normalise
 from services.booking.conversation._turn_builder import TurnBuilder, aware_utc
 from services.booking.conversation._vocabulary import OPT_OUT_MENTION
-from services.booking.conversation.keywords import Command, CommandMatch, match_command, yes_or_no
+from services.booking.conversation.keywords import (
+    Command,
+    CommandMatch,
+    match_command,
+    text_language,
+    yes_or_no,
+)
 from services.booking.conversation.places import PlaceEntry
 from services.booking.conversation.replies import fit_list, join, render
 from shared.i18n import Language, format_date, format_time
@@ -125,11 +132,13 @@ def _load(state: ConversationState | None) -> ConversationState:
 
 
 def _language(state: ConversationState, ctx: ConversationContext, body: str) -> Language:
-    if state.language_chosen and state.language is not None:
+    # Someone who clearly writes in one language gets that language, whatever is on file.
+    written = text_language(body)
+    if written is not None:
+        return written
+    if state.language is not None and (state.language_chosen or state.step != Step.START):
+        # "ok", "10am": carry on in the language the conversation is in.
         return state.language
-    # Someone who writes in Chinese gets Chinese, whatever we had on file.
-    if has_cjk(body):
-        return Language.ZH_HANT
     if ctx.rider is not None and ctx.rider.language in ("en", "zh-Hant"):
         return ctx.rider.language
     return state.language or Language.EN
@@ -192,6 +201,10 @@ def _handle(
         return builder.finish(join(prefix, builder.text(key), _question(builder)))
     if command is not None:
         return builder.finish(join(prefix, _command(builder, command)))
+    if builder.state.step not in {Step.REG_NAME, Step.REG_ADDRESS}:
+        intent = _sentence_command(builder, body)
+        if intent is not None:
+            return builder.finish(join(prefix, intent))
     return builder.finish(join(prefix, _step(builder, body)))
 
 
@@ -227,6 +240,52 @@ def _command(builder: TurnBuilder, command: CommandMatch) -> str:
     # RESTART
     builder.state = _fresh(builder.state)
     return join(builder.text("restarted"), _question(builder))
+
+
+def _sentence_command(builder: TurnBuilder, body: str) -> str | None:
+    """Carry out a command said inside a sentence; None when the text is about the ride."""
+    rider = builder.ctx.rider
+    codes = (
+        frozenset(ride.reference_code.upper() for ride in rider.upcoming) if rider else frozenset()
+    )
+    found = read_intents(body, codes=codes)
+    if builder.state.asking != "cancel":
+        # A bare ride code cancels only right after we asked which ride to cancel.
+        found = [f for f in found if f.intent != Intent.CANCEL_CODE or f.score >= 0.9]
+    elif not any(f.intent == Intent.CANCEL_CODE for f in found):
+        builder.move(Step.START)
+    if not found:
+        return None
+    top: Found = found[0]
+    if top.intent == Intent.LANGUAGE and top.language is not None:
+        return _command(builder, CommandMatch(Command.LANGUAGE, "", language=top.language))
+    if top.intent == Intent.CANCEL_CODE and top.code is not None:
+        if builder.state.asking == "cancel":
+            builder.move(Step.START)
+        return _cancel(builder, top.code)
+    names_a_place = bool(
+        extract(body, today=builder.today, catalogue=builder.ctx.places).place.places
+    )
+    if names_a_place:
+        return None  # "help me book T&T tomorrow" is a booking.
+    in_draft = builder.state.step in {Step.BOOKING, Step.CHOOSE_PLACE, Step.CONFIRM}
+    for item in found:
+        if item.intent == Intent.STATUS:
+            return _status(builder)
+        if item.intent == Intent.HELP:
+            return _command(builder, CommandMatch(Command.HELP, ""))
+        if item.intent == Intent.DROP and in_draft:
+            builder.state = _fresh(builder.state)
+            return builder.text("draft_dropped")
+        if item.intent in {Intent.CANCEL_ASK, Intent.DROP} and not in_draft:
+            rides = rider.upcoming if rider is not None else ()
+            if not rides:
+                return builder.text("status_none")
+            builder.move(Step.START, asking="cancel")
+            return builder.text("cancel_which", example=rides[0].reference_code)
+        if item.intent == Intent.THANKS and not in_draft:
+            return builder.text("you_are_welcome")
+    return None
 
 
 def _ride_line(builder: TurnBuilder, ride: UpcomingRide) -> str:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from services.booking.conversation._intents import answer
 from services.booking.conversation._text import has_cjk, normalise
 from shared.i18n import Language
 
@@ -167,13 +168,18 @@ def match_command(text: str, *, opted_out: bool = False) -> CommandMatch | None:
 
 
 def yes_or_no(text: str) -> bool | None:
-    """True for a whole-message yes, False for a whole-message no, None otherwise."""
+    """True for a yes, False for a no, None otherwise.
+
+    The yes or no may come wrapped in thanks, particles and emoji ("yes please", "係呀唔該",
+    "ok 👍"), but nothing else: "no, Tuesday" is a correction, not a no.
+    """
     word = _squash(text)
     if word in _YES:
         return True
     if word in _NO:
         return False
-    return None
+    reading = answer(text)
+    return reading.value if reading.pure else None
 
 
 def detect_language(text: str, fallback: Language = Language.EN) -> Language:
@@ -185,3 +191,24 @@ def detect_language(text: str, fallback: Language = Language.EN) -> Language:
     if has_cjk(text):
         return Language.ZH_HANT
     return fallback
+
+
+_LATIN_WORDS = re.compile(r"[a-z]{2,}")
+_CJK_CHARS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# Words that say nothing about the writer's language: yes/no, codes, place-like shortenings.
+_NEUTRAL = frozenset({"ok", "okay", "yes", "no", "am", "pm", "hi", "thx", "tmr", "tmrw", "pls"})
+
+
+def text_language(text: str) -> Language | None:
+    """The language a text is clearly written in, or None when it does not say.
+
+    Chinese characters mean Chinese unless they are a name inside an English sentence (a few
+    characters among many English words); three or more English words and no Chinese mean
+    English. "ok", "10am", a ride code or an emoji say nothing.
+    """
+    norm = normalise(text)
+    cjk = len(_CJK_CHARS.findall(norm))
+    words = [word for word in _LATIN_WORDS.findall(norm) if word not in _NEUTRAL]
+    if cjk:
+        return Language.EN if len(words) >= 5 and cjk <= 4 else Language.ZH_HANT
+    return Language.EN if len(words) >= 3 else None

@@ -28,6 +28,7 @@ class PlaceEntry:
     name_en: str
     name_zh: str
     aliases: tuple[str, ...] = ()
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,26 @@ class PlaceMatch:
 _FUZZY_MIN_LEN = 5
 _FUZZY_CUTOFF = 86.0
 _MAX_WORDS = 4
-_GENERIC_SUFFIXES = ("supermarket", "supermarkets", "market", "store", "grocery", "foods")
+# Words riders leave off the end of a name: "Bright Smile" for Bright Smile Dental, "Shoppers"
+# for Shoppers Drug Mart.
+_GENERIC_SUFFIXES = (
+    "supermarket",
+    "supermarkets",
+    "market",
+    "store",
+    "grocery",
+    "foods",
+    "dental",
+    "clinic",
+    "medical",
+    "centre",
+    "center",
+    "hospital",
+    "office",
+    "mart",
+    "drug",
+    "pharmacy",
+)
 _WORD = re.compile(r"[a-z0-9&']+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
 _PARENTHESES = re.compile(r"\s*[(\[].*?[)\]]\s*")
@@ -63,8 +83,13 @@ def _latin_keys(name: str) -> set[str]:
     forms = {base, _PARENTHESES.sub(" ", base).strip()}
     for form in list(forms):
         words = form.split()
-        if len(words) > 1 and words[-1] in _GENERIC_SUFFIXES:
-            forms.add(" ".join(words[:-1]))
+        while len(words) > 1 and words[-1] in _GENERIC_SUFFIXES:
+            words = words[:-1]
+            forms.add(" ".join(words))
+        full = form.split()
+        if len(full) >= 3:
+            # "cultural centre" for Chinese Cultural Centre.
+            forms.add(" ".join(full[1:]))
     keys: set[str] = set()
     for form in forms:
         keys.update(
@@ -78,16 +103,46 @@ def _latin_keys(name: str) -> set[str]:
     return {key for key in keys if key}
 
 
+# What riders leave out of a Chinese name: 北約克綜合醫院 is 北約克醫院 or just 北約克,
+# 百信超市 is 百信. Short forms match a little below full names, so a full name still wins.
+_ZH_GENERIC = re.compile(r"(?:綜合)?(?:醫院|診所|醫務所|超級市場|超市|中心|牙科|藥房)$")
+_ZH_MIDDLE = "綜合"
+_SHORT_RANK = 95.0
+
+
 def _cjk_keys(name: str) -> set[str]:
     base = normalise(name).replace(" ", "")
     stripped = _PARENTHESES.sub("", base)
     return {key for key in (base, stripped) if key and has_cjk(key)}
 
 
+def _cjk_short_keys(name: str) -> set[str]:
+    keys: set[str] = set()
+    for key in _cjk_keys(name):
+        bare = _ZH_GENERIC.sub("", key)
+        if len(bare) >= 2 and bare != key:
+            keys.add(bare)
+        if _ZH_MIDDLE in key:
+            keys.add(key.replace(_ZH_MIDDLE, ""))
+    return {key for key in keys if has_cjk(key)}
+
+
+_INITIALS_SKIP = frozenset({"the", "of", "and", "&"})
+
+
+def _acronym(name: str) -> str | None:
+    """ "North York General Hospital" -> "nygh": the short form hospitals go by."""
+    words = [w for w in _PARENTHESES.sub(" ", normalise(name)).split() if w not in _INITIALS_SKIP]
+    letters = "".join(word[0] for word in words if word[0].isalpha())
+    return letters if len(words) >= 3 and len(letters) >= 3 else None
+
+
 @dataclass(frozen=True)
 class _Index:
     latin: dict[str, tuple[int, ...]] = field(default_factory=dict)
     cjk: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    cjk_short: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    acronyms: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=16)
@@ -95,17 +150,28 @@ def _index(catalogue: tuple[PlaceEntry, ...]) -> _Index:
     # Cached: the catalogue changes rarely and every message of a conversation matches it.
     latin: dict[str, list[int]] = {}
     cjk: dict[str, list[int]] = {}
+    short: dict[str, list[int]] = {}
+    acronyms: dict[str, list[int]] = {}
     for position, entry in enumerate(catalogue):
         for name in (entry.name_en, entry.name_zh, *entry.aliases):
             for key in _cjk_keys(name):
                 cjk.setdefault(key, []).append(position)
+            for key in _cjk_short_keys(name):
+                short.setdefault(key, []).append(position)
             if not has_cjk(name):
                 for key in _latin_keys(name):
                     latin.setdefault(key, []).append(position)
-    return _Index(
-        {key: tuple(dict.fromkeys(v)) for key, v in latin.items()},
-        {key: tuple(dict.fromkeys(v)) for key, v in cjk.items()},
-    )
+        acronym = _acronym(entry.name_en)
+        if acronym is not None:
+            acronyms.setdefault(acronym, []).append(position)
+
+    def freeze(table: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
+        return {key: tuple(dict.fromkeys(v)) for key, v in table.items()}
+
+    # A short form that is also a full name, or an acronym that is a full key, is not needed.
+    short = {key: v for key, v in short.items() if key not in cjk}
+    acronyms = {key: v for key, v in acronyms.items() if key not in latin}
+    return _Index(freeze(latin), freeze(cjk), freeze(short), freeze(acronyms))
 
 
 def _ngrams(text: str) -> list[tuple[str, tuple[int, int]]]:
@@ -143,6 +209,13 @@ def find_place(
         start = text.find(key)
         if start >= 0:
             offer(positions, (100.0, len(key)), (start, start + len(key)))
+    for key, positions in index.cjk_short.items():
+        start = text.find(key)
+        if start >= 0:
+            offer(positions, (_SHORT_RANK, len(key)), (start, start + len(key)))
+    for word in _WORD.finditer(text):
+        if word.group() in index.acronyms:
+            offer(index.acronyms[word.group()], (_SHORT_RANK, len(word.group())), word.span())
     long_keys = [key for key in index.latin if len(key) >= _FUZZY_MIN_LEN]
     for gram, span in _ngrams(text):
         if gram in index.latin:
@@ -223,3 +296,46 @@ def suggest_places(
         if entry not in chosen:
             chosen.append(entry)
     return chosen[:limit]
+
+
+_STREET = re.compile(
+    r"^\s*\d+[a-z]?\s+(?:[a-z]+\s+)?([a-z][a-z'.]+(?:\s+[a-z][a-z'.]+)?)\s+"
+    r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|way|cres|crescent|pkwy|lane|ln)\b"
+)
+_STREET_NEAR = (
+    r"\b(?:on|at|near|by|off|along)\s+{street}\b|{street}\s+(?:st|street|ave|avenue|rd|road)\b"
+)
+
+
+def street_of(entry: PlaceEntry) -> str | None:
+    """The street name in a catalogue address ("4002 Sheppard Ave E" -> "sheppard")."""
+    found = _STREET.match(normalise(entry.address))
+    return found.group(1) if found is not None else None
+
+
+def find_by_street(
+    text: str, catalogue: Sequence[PlaceEntry], *, kinds: tuple[str, ...] = ()
+) -> PlaceEntry | None:
+    """The one place of ``kinds`` on the street the text names ("the clinic on Sheppard").
+
+    Only a text that names a kind of place and a street in the catalogue's addresses counts;
+    None unless exactly one place fits.
+    """
+    if not kinds:
+        return None
+    text = normalise(text)
+    fitting = []
+    for entry in catalogue:
+        street = street_of(entry)
+        if street is None or entry.kind.lower() not in kinds:
+            continue
+        if re.search(_STREET_NEAR.format(street=re.escape(street)), text):
+            fitting.append(entry)
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def street_span(text: str, entry: PlaceEntry) -> tuple[int, int]:
+    """Where the text names ``entry``'s street (an empty span if it does not)."""
+    street = street_of(entry)
+    found = re.search(re.escape(street), text) if street else None
+    return found.span() if found is not None else (0, 0)

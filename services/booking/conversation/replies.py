@@ -40,6 +40,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "What time should we pick you up to go home? E.g. 1pm, or 'wait 1 hour'",
         "zh-Hant": "請問幾點接您回家？例如：下午1點，或「等一個鐘」",
     },
+    "ask_time_morning": {
+        "en": "What time in the morning do you need to be there? E.g. 9am or 10:30am",
+        "zh-Hant": "請問早上幾點要到達？例如：9點、10點半",
+    },
+    "ask_time_afternoon": {
+        "en": "What time in the afternoon do you need to be there? E.g. 1pm or 2:30pm",
+        "zh-Hant": "請問下午幾點要到達？例如：下午1點、下午2點半",
+    },
+    "ask_time_evening": {
+        "en": "What time in the evening do you need to be there? E.g. 5pm or 6:30pm",
+        "zh-Hant": "請問晚上幾點要到達？例如：下午5點、下午6點半",
+    },
     "choose_place": {
         "en": "Which one? {options} Reply with the number.",
         "zh-Hant": "請問是哪一間？{options} 請回覆號碼。",
@@ -162,6 +174,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Sorry, your unfinished booking timed out and was not made.",
         "zh-Hant": "對不起，之前未完成的預約已逾時，沒有預約。",
     },
+    "you_are_welcome": {
+        "en": "You're welcome! To book a ride, tell me where and when, e.g. T&T tomorrow 10am",
+        "zh-Hant": "不用客氣！想預約請告訴我地點和時間，例如：明天10點 大統華",
+    },
     "restarted": {
         "en": "OK, starting over.",
         "zh-Hant": "好的，重新開始。",
@@ -176,7 +192,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 
-QUESTION_KEYS = ("ask_place", "ask_date", "ask_time", "ask_return", "ask_return_time")
+QUESTION_KEYS = (
+    "ask_place",
+    "ask_date",
+    "ask_time",
+    "ask_time_morning",
+    "ask_time_afternoon",
+    "ask_time_evening",
+    "ask_return",
+    "ask_return_time",
+)
 """Templates that end a reply with the next question, and may follow a prefix template."""
 
 PREFIX_KEYS = (

@@ -95,6 +95,24 @@ def _upcoming(
     return tuple(rides)
 
 
+_RECENT_PLACES = 5
+
+
+def _recent_places(session: Session, rider: Rider) -> tuple[str, ...]:
+    """Catalogue ids of the places the rider's latest rides went to, newest first."""
+    rows = session.exec(
+        select(col(RideRequest.to_place_id))
+        .where(
+            RideRequest.rider_id == rider.id,
+            col(RideRequest.outbound_request_id).is_(None),
+            col(RideRequest.to_place_id).is_not(None),
+        )
+        .order_by(col(RideRequest.service_date).desc(), col(RideRequest.id).desc())
+        .limit(20)
+    ).all()
+    return tuple(dict.fromkeys(str(place_id) for place_id in rows))[:_RECENT_PLACES]
+
+
 def build_context(
     session: Session, parties: Parties, now: datetime, rng: random.Random
 ) -> ConversationContext:
@@ -110,6 +128,7 @@ def build_context(
             language=engine_language(rider.preferred_language),
             upcoming=_upcoming(session, rider, catalogue, now, zone),
             needs=tuple(need for need in NEEDS if getattr(rider, need)),
+            recent_places=_recent_places(session, rider),
         )
     opted_out = parties.conversation.opted_out or (
         rider is not None and rider.consent_state == ConsentState.OPTED_OUT

@@ -58,6 +58,7 @@ def place_entries(session: Session, organisation_id: int) -> tuple[PlaceEntry, .
             name_en=place.name,
             name_zh=place.name_zh or "",
             aliases=tuple(place.aliases or ()),
+            address=place.address or "",
         )
         for place in places
     )

@@ -207,3 +207,74 @@ def test_a_whole_conversation_of_random_texts_never_raises(texts: list[str], rid
         )
         state = turn.state
         now += timedelta(minutes=3)
+
+
+# Commands riders put inside sentences, and what they wrap them in.
+_COMMANDS = [
+    "cancel K7M4QX",
+    "取消 K7M4QX",
+    "what rides do I have",
+    "我有咩預約",
+    "how do I use this",
+    "點用",
+    "can you reply in English",
+    "講中文得唔得",
+    "yes",
+    "係",
+    "no",
+    "唔使",
+]
+_WRAPPING = st.sampled_from(
+    [
+        "",
+        "please ",
+        "hi, ",
+        "唔該",
+        "呀",
+        "啦",
+        "喇",
+        "囉",
+        "嘅",
+        "㗎",
+        "喎",
+        " 👍",
+        " 🙏",
+        " thanks",
+        " 唔該晒",
+        "!",
+        "?",
+        "，",  # noqa: RUF001 - the Chinese comma riders type
+        " pls",
+        "ok ",
+    ]
+)
+
+
+@FAST
+@given(
+    before=_WRAPPING,
+    command=st.sampled_from(_COMMANDS),
+    after=st.lists(_WRAPPING, max_size=3),
+    state=st.one_of(st.none(), states),
+    rider=st.sampled_from([RIDERS["mei"], RIDERS["chan"]]),
+)
+def test_a_command_in_a_sentence_is_never_answered_as_a_place(
+    before: str, command: str, after: list[str], state: ConversationState | None, rider: object
+) -> None:
+    """Wrapped in particles, thanks or emoji, a command never gets "I don't know that place"."""
+    ctx = ConversationContext(
+        now=datetime(2026, 11, 22, 14, tzinfo=UTC),
+        programme_name=PROGRAMME,
+        help_contact=HELP_CONTACT,
+        places=PLACES,
+        rider=rider,  # type: ignore[arg-type]
+        rng=random.Random(0),
+    )
+    # Latin words need a space to stay words; particles and emoji stick to what they follow.
+    gap = " " if before[-1:].isalpha() and before[-1:].isascii() else ""
+    tail = "".join(f" {w}" if w[:1].isalpha() and w.isascii() else w for w in after)
+    text = before + gap + command + tail
+    turn = handle(state, InboundText(text), ctx)
+    reply = turn.reply or ""
+    assert "don't know that place" not in reply, (text, state, reply)
+    assert "不認識這個地方" not in reply, (text, state, reply)
