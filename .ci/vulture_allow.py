@@ -35,6 +35,9 @@ _.consent_source
 # An enum member the CLI offers as a choice (`--format darp`).
 _.darp
 
+# pytest reads the plugin list of the root conftest by name.
+_.pytest_plugins
+
 # View-model fields and labels read by the dispatcher's Jinja templates (vulture reads no HTML).
 _.status_label
 _.from_place
