@@ -49,6 +49,7 @@ from shared.models import (
     utcnow,
 )
 from shared.outbox import queue_text
+from shared.publishing import published_plan
 from shared.request_status import SMS_ACTOR
 from shared.settings import get_settings
 
@@ -303,13 +304,7 @@ def _write_apologies(
 
 def write_reminders(session: Session, organisation_id: int, day: date) -> int:
     """Write the day-before reminders for a day's published plan, once per day."""
-    plan = session.exec(
-        select(Plan).where(
-            Plan.organisation_id == organisation_id,
-            Plan.service_date == day,
-            Plan.state == PlanState.PUBLISHED,
-        )
-    ).first()
+    plan = published_plan(session, organisation_id, day)
     if plan is None:
         return 0
     run = ReminderRun(organisation_id=organisation_id, service_date=day)

@@ -41,12 +41,12 @@ from shared.models import (
     Organisation,
     Place,
     Plan,
-    PlanState,
     Rider,
     RideRequest,
 )
 from shared.models import Route as RouteRow
 from shared.models import Stop as StopRow
+from shared.publishing import published_plan
 from shared.ride_requests import PLANNABLE_STATUSES
 
 log = logging.getLogger(__name__)
@@ -259,16 +259,6 @@ def _with_ride_limits(
     return capped
 
 
-def _published(session: Session, org_id: int, day: date) -> Plan | None:
-    return session.exec(
-        select(Plan).where(
-            Plan.organisation_id == org_id,
-            Plan.service_date == day,
-            Plan.state == PlanState.PUBLISHED,
-        )
-    ).first()
-
-
 def _route_stops(session: Session, route: RouteRow) -> tuple[Stop, ...]:
     rows = session.exec(
         select(StopRow).where(StopRow.route_id == route.id).order_by(col(StopRow.seq))
@@ -334,7 +324,7 @@ def build_day(
             requests.append(request)
     matrices = travel.matrices(locs.points)
     requests = _with_ride_limits(requests, matrices, org)
-    published = _published(session, org.id or 0, service_date)
+    published = published_plan(session, org.id or 0, service_date)
     known = set(legs)
     previous: dict[str, tuple[Stop, ...]] = {}
     frozen: dict[str, tuple[Stop, ...]] = {}

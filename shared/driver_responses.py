@@ -36,6 +36,7 @@ from shared.models import (
     StopKind,
 )
 from shared.outbox import queue_replan
+from shared.publishing import published_plan
 from shared.request_status import change_status
 from shared.ride_requests import CHANGEABLE_STATUSES
 from shared.settings import get_settings
@@ -326,13 +327,7 @@ def driver_alerts(
     """
     if answer_window is None:
         answer_window = timedelta(hours=get_settings().app.driver_answer_hours)
-    plan = session.exec(
-        select(Plan).where(
-            Plan.organisation_id == organisation_id,
-            Plan.service_date == day,
-            Plan.state == PlanState.PUBLISHED,
-        )
-    ).first()
+    plan = published_plan(session, organisation_id, day)
     if plan is None:
         return []
     routes = session.exec(

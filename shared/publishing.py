@@ -6,6 +6,8 @@ relay re-enqueues it for any published plan whose texts were never written.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel import Session, col, select
 
 from shared.errors import Conflict, NotFound
@@ -25,6 +27,17 @@ from shared.request_status import change_status
 from shared.ride_requests import UNCONFIRMED_STATUSES
 
 
+def published_plan(session: Session, organisation_id: int, day: date) -> Plan | None:
+    """The day's published plan, if any (a day has at most one: a unique index keeps it so)."""
+    return session.exec(
+        select(Plan).where(
+            Plan.organisation_id == organisation_id,
+            Plan.service_date == day,
+            Plan.state == PlanState.PUBLISHED,
+        )
+    ).first()
+
+
 def _set_status(
     session: Session, request: RideRequest, status: RequestStatus, actor: str, reason: str
 ) -> None:
@@ -42,13 +55,7 @@ def publish_plan(session: Session, plan_id: int, actor: str) -> Plan:
         raise NotFound(f"no plan {plan_id}")
     if plan.state != PlanState.DRAFT:
         raise Conflict(f"plan {plan_id} is {plan.state.value}; only a draft can be published")
-    current = session.exec(
-        select(Plan).where(
-            Plan.organisation_id == plan.organisation_id,
-            Plan.service_date == plan.service_date,
-            Plan.state == PlanState.PUBLISHED,
-        )
-    ).first()
+    current = published_plan(session, plan.organisation_id, plan.service_date)
     if current is not None:
         current.state = PlanState.SUPERSEDED
         session.add(current)
