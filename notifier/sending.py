@@ -1,28 +1,34 @@
 """Send outbox messages at most once each, and recover messages a crash left half-sent.
 
-The claim ``pending -> sending`` is a single conditional UPDATE (for a whole batch at once), so
-two deliveries of the same job (dramatiq guarantees at-least-once), or two jobs naming the same
-message, can never both reach the provider. A worker killed
-between the claim and storing the provider's answer leaves the row in ``sending``; ``recover``
-asks the provider whether it has the text (by recipient, sender, body and time) and either
-records it as sent or puts it back to ``pending``. The one window left: a text the provider
-accepted but does not list yet when ``recover`` looks, which the lease (minutes, against the
-provider's sub-second listing delay) makes vanishingly rare; see README "Texts, exactly once".
+Each text is claimed (``pending -> sending``, one conditional UPDATE, committed durably) just
+before its own request to the provider, and its answer is stored as soon as it comes back, in
+the same transaction as the next text's claim. So two deliveries of the same job (dramatiq
+guarantees at-least-once), or two jobs naming the same message, can never both reach the
+provider, and the claim's time (``updated_at`` of a ``sending`` row) says how long that one text
+has been in flight, never how long its batch has.
+
+A worker killed between the claim and storing the answer, or a request left without an answer
+(a read timeout), leaves the row in ``sending``. Once the claim is older than the sending lease
+(which the settings check is longer than the longest send plus the provider's listing delay),
+``recover`` asks the provider whether it has the text and either records it as sent or puts it
+back to ``pending``, with one conditional UPDATE on that very claim, so only one recovery can
+decide. See README "Texts, exactly once" for the windows that remain.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Engine, bindparam, text, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 
-from notifier.errors import PermanentSendError, TransientSendError
+from notifier.errors import PermanentSendError, TransientSendError, UncertainSendError
 from notifier.ratelimit import RateLimiter
 from notifier.senders import SmsSender
 from notifier.status import early_callbacks, record_refusal, replay_early_callbacks
@@ -47,21 +53,81 @@ class Attempt:
     outcome: Outcome
     delay: float = 0.0
     detail: str = ""
+    #: the provider may have the text: ask it (``recover``) after ``delay``, do not send again
+    verify: bool = False
 
 
-def _claim(engine: Engine, message_ids: Sequence[int], now: datetime) -> set[int]:
-    """Move the pending ones of ``message_ids`` to ``sending``; return those this call moved."""
-    if not message_ids:
-        return set()
-    # The one commit that must be durable: once it is, no other delivery of a job can send.
-    with engine.begin() as connection:
-        result = connection.execute(
+def _store_and_claim(
+    engine: Engine, answered: tuple[int, str] | None, message: Message | None
+) -> bool:
+    """Store the provider id of the text just ``answered``, and claim ``message`` (move it from
+    ``pending`` to ``sending``), in one transaction; True when this call claimed ``message``.
+
+    Storing an answer and the next claim share a commit: each text still has its answer stored
+    the moment it arrives, at the cost of one transaction per text, not two.
+    """
+    claimed = False
+    with Session(engine) as session:
+        if message is None and engine.dialect.name == "postgresql":
+            # Losing a store alone in a database crash is safe: the row stays 'sending' and
+            # recovery finds the text at the provider. So it need not wait for the disk. A
+            # claim must: once it is durable, no other delivery of a job can send the text.
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        if answered is not None:
+            _store_sent(session, *answered)
+        if message is not None:
+            assert message.id is not None
+            claimed = (
+                session.execute(
+                    update(Message)
+                    .where(
+                        col(Message.id) == message.id,
+                        col(Message.status) == MessageStatus.PENDING,
+                    )
+                    # The claim's own time: the age recovery reads is this text's alone.
+                    .values(
+                        status=MessageStatus.SENDING,
+                        attempts=Message.attempts + 1,
+                        updated_at=utcnow(),
+                    )
+                    .returning(col(Message.id))
+                    .execution_options(synchronize_session=False)
+                ).first()
+                is not None
+            )
+        session.commit()
+    return claimed
+
+
+def _store_sent(
+    session: Session, message_id: int, provider_id: str, claim: int | None = None
+) -> bool:
+    """Record the provider's id of a text it accepted, while the row is still ``sending``
+    (and, when ``claim`` is given, still on that claim: its attempt count); True if stored."""
+    now = utcnow()
+    conditions = [col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING]
+    if claim is not None:
+        conditions.append(col(Message.attempts) == claim)
+    stored = (
+        session.execute(
             update(Message)
-            .where(col(Message.id).in_(message_ids), col(Message.status) == MessageStatus.PENDING)
-            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
+            .where(*conditions)
+            .values(
+                status=MessageStatus.SENT,
+                provider_id=provider_id,
+                sent_at=now,
+                updated_at=now,
+                last_error="",
+                error_code=None,
+            )
             .returning(col(Message.id))
-        )
-        return {message_id for message_id in result.scalars() if message_id is not None}
+            .execution_options(synchronize_session=False)
+        ).first()
+        is not None
+    )
+    if stored and early_callbacks(session, [provider_id]):
+        replay_early_callbacks(session, provider_id)
+    return stored
 
 
 def _finish(
@@ -79,38 +145,6 @@ def _finish(
             .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
             .values(status=status, updated_at=utcnow(), last_error=error[:500], error_code=code)
         )
-
-
-def _finish_sent(engine: Engine, provider_ids: Mapping[int, str]) -> None:
-    """Store the provider's id of every text it accepted, in one transaction."""
-    if not provider_ids:
-        return
-    now = utcnow()
-    with Session(engine) as session:
-        if engine.dialect.name == "postgresql":
-            # Losing this commit in a database crash is safe: the rows stay 'sending' and
-            # recovery finds the texts at the provider. So it need not wait for the disk.
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        # Core executemany (one statement, many parameter sets), not the ORM's bulk update.
-        session.connection().execute(
-            update(Message)
-            .where(
-                col(Message.id) == bindparam("sent_id"),
-                col(Message.status) == MessageStatus.SENDING,
-            )
-            .values(
-                status=MessageStatus.SENT,
-                provider_id=bindparam("sent_provider_id"),
-                sent_at=now,
-                updated_at=now,
-                last_error="",
-                error_code=None,
-            ),
-            [{"sent_id": k, "sent_provider_id": v} for k, v in provider_ids.items()],
-        )
-        for provider_id in early_callbacks(session, provider_ids.values()):
-            replay_early_callbacks(session, provider_id)
-        session.commit()
 
 
 def send_now(
@@ -133,34 +167,51 @@ def send_batch(
 ) -> dict[int, Attempt]:
     """Try to send several outbox messages; never sends a message twice.
 
-    Reading, claiming and storing the results are one statement each for the whole batch; each
-    text is still its own request to the provider, and each gets its own ``Attempt``.
+    One statement reads the whole batch; then each text is claimed just before its own request
+    to the provider, and its answer stored as soon as it arrives (in the transaction that claims
+    the next text), so a slow provider can never make a claim look older than its one send.
     """
     now = utcnow()
     # An id named twice must not make two sends out of one claim.
     message_ids = list(dict.fromkeys(message_ids))
     attempts: dict[int, Attempt] = {}
-    ready = [m for m in _due(engine, message_ids, now, attempts) if _paced(limiter, m, attempts)]
-    claimed = _claim(engine, [m.id for m in ready if m.id is not None], now)
-    sent: dict[int, str] = {}
-    for message in ready:
+    waiting = deque(_due(engine, message_ids, now, attempts))
+    answered: tuple[int, str] | None = None  # a text the provider took, not stored yet
+    while waiting or answered is not None:
+        message = _next_paced(limiter, waiting, attempts)
+        claimed = _store_and_claim(engine, answered, message)
+        answered = None
+        if message is None:
+            break
         assert message.id is not None
-        if message.id not in claimed:
+        if not claimed:
             attempts[message.id] = Attempt("skipped", detail="claimed by another worker")
             continue
         try:
             result = sender.send(
                 message.to_number, message.from_number, message.body, status_callback
             )
+        except UncertainSendError as exc:
+            attempts[message.id] = _uncertain(message, exc)
         except TransientSendError as exc:
             attempts[message.id] = _transient(engine, message, exc)
         except PermanentSendError as exc:
             attempts[message.id] = _permanent(engine, message, exc)
         else:
-            sent[message.id] = result.provider_id
+            answered = (message.id, result.provider_id)
             attempts[message.id] = Attempt("sent", detail=result.provider_id)
-    _finish_sent(engine, sent)
     return attempts
+
+
+def _next_paced(
+    limiter: RateLimiter, waiting: deque[Message], attempts: dict[int, Attempt]
+) -> Message | None:
+    """The next text the rate limit lets go now; the others it passes get their attempt."""
+    while waiting:
+        message = waiting.popleft()
+        if _paced(limiter, message, attempts):
+            return message
+    return None
 
 
 def _due(
@@ -232,6 +283,14 @@ def _transient(engine: Engine, message: Message, exc: TransientSendError) -> Att
     return Attempt("retry", retry_delay(message.attempts + 1), str(exc))
 
 
+def _uncertain(message: Message, exc: UncertainSendError) -> Attempt:
+    """No answer: leave the claim in place for recovery, which asks the provider once the
+    lease has passed, so the text is never sent again if the provider has it."""
+    assert message.id is not None
+    log.info("message %d: %s; recovery will ask the provider after the lease", message.id, exc)
+    return Attempt("retry", sending_lease().total_seconds(), str(exc), verify=True)
+
+
 def retry_delay(attempts: int) -> float:
     """Seconds to wait after ``attempts`` failed tries: doubling from 1 s, jittered by a quarter
     so that texts failing together do not retry together, at most ``MAX_BACKOFF``."""
@@ -255,16 +314,19 @@ def _permanent(engine: Engine, message: Message, exc: PermanentSendError) -> Att
 def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
     """Settle a message whose claim outlived the sending lease: sent after all, or pending again.
 
-    Whether the provider has the text decides; only then is it released for another send, so a
-    text the provider accepted is never sent a second time.
+    The lease is longer than the longest send plus the provider's listing delay (checked with
+    the settings), so by then the send has ended and a text the provider took is in its list.
+    Whether the provider has the text decides, and the decision is one conditional UPDATE on the
+    very claim that was read (its attempt count), so of two recoveries of one message only one
+    can release it, and never after a new claim has started another send.
     """
+    lease = sending_lease()
     with Session(engine, expire_on_commit=False) as session:
         message = session.get(Message, message_id)
         if message is None or message.status != MessageStatus.SENDING:
             return Attempt("skipped", detail="not stuck")
-        lease = sending_lease()
         if message.updated_at > utcnow() - lease:
-            return Attempt("skipped", detail="its worker may still be sending it")
+            return Attempt("skipped", detail="its send may still be answered")
         taken = set(
             session.exec(
                 select(Message.provider_id).where(
@@ -273,17 +335,44 @@ def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
                 )
             ).all()
         )
+    claim = message.attempts
     since = message.updated_at - lease
-    found = sender.find_sent(message.to_number, message.from_number, message.body, since)
-    if found is not None and found not in taken:
-        _finish_sent(engine, {message_id: found})
-        log.info("message %d was sent before its worker died; recorded as %s", message_id, found)
+    found = sender.find_sent(
+        message.to_number,
+        message.from_number,
+        message.body,
+        since,
+        exclude={t for t in taken if t is not None},
+    )
+    if found is not None:
+        with Session(engine) as session:
+            stored = _store_sent(session, message_id, found, claim)
+            session.commit()
+        if not stored:
+            return Attempt("skipped", detail="settled by another recovery")
+        log.info("message %d was sent before its send ended; recorded as %s", message_id, found)
         return Attempt("sent", detail=found)
+    exhausted = claim >= MAX_ATTEMPTS
+    status = MessageStatus.FAILED if exhausted else MessageStatus.PENDING
     with engine.begin() as connection:
-        connection.execute(
+        released = connection.execute(
             update(Message)
-            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
-            .values(status=MessageStatus.PENDING, updated_at=utcnow())
-        )
+            .where(
+                col(Message.id) == message_id,
+                col(Message.status) == MessageStatus.SENDING,
+                col(Message.attempts) == claim,
+            )
+            .values(
+                status=status,
+                updated_at=utcnow(),
+                last_error="the provider does not have it" if exhausted else "",
+            )
+            .returning(col(Message.id))
+        ).first()
+    if released is None:
+        return Attempt("skipped", detail="settled by another recovery")
+    if exhausted:
+        log.warning("message %d failed after %d attempts", message_id, claim)
+        return Attempt("failed", detail="not at the provider after the last attempt")
     log.info("message %d never reached the provider; released to be sent again", message_id)
     return Attempt("requeue", detail="released")
