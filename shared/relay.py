@@ -102,7 +102,6 @@ def sweep(engine: Engine, now: datetime | None = None, batch: int = 500) -> Swee
     now = now or utcnow()
     with Session(engine, expire_on_commit=False) as session, _sweep_turn(session) as turn:
         if not turn:
-            log.debug("another worker is sweeping the outbox")
             return SweepResult(0, 0, ran=False)
         result = _sweep(session, now, batch)
         session.commit()
@@ -249,6 +248,7 @@ class RelayMiddleware(dramatiq.Middleware):
 
     def _sweep(self) -> None:
         try:
-            sweep(self.engine())
+            if not sweep(self.engine()).ran:
+                log.debug("another worker is sweeping the outbox; skipped this turn")
         except Exception:
             log.exception("outbox sweep failed; trying again in %.0f s", self.interval)
