@@ -1,11 +1,13 @@
 """Send outbox messages at most once each, and recover messages a crash left half-sent.
 
-Each text is claimed (``pending -> sending``, one conditional UPDATE, committed durably) just
-before its own request to the provider, and its answer is stored as soon as it comes back, in
-the same transaction as the next text's claim. So two deliveries of the same job (dramatiq
-guarantees at-least-once), or two jobs naming the same message, can never both reach the
-provider, and the claim's time (``updated_at`` of a ``sending`` row) says how long that one text
-has been in flight, never how long its batch has.
+A batch's texts are claimed (``pending -> sending``) with one conditional UPDATE, committed
+durably before the provider is called, so two deliveries of the same job (dramatiq guarantees
+at-least-once), or two jobs naming the same message, can never both reach the provider. Just
+before each text's own request, its claim is stamped with the time (``updated_at`` of a
+``sending`` row), in the same statement that stores the answer to the text before it, the
+moment that answer arrived. So a claim's age is how long that one text has been in flight (or,
+for a text still waiting its turn, how long since the batch was claimed), and the stamp is
+conditional: a waiting text that recovery released meanwhile is skipped.
 
 A worker killed between the claim and storing the answer, or a request left without an answer
 (a read timeout), leaves the row in ``sending``. Once the claim is older than the sending lease
@@ -19,13 +21,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine, func, update
+from sqlalchemy import Engine, Update, text, update
 from sqlmodel import Session, col, select
 
 from notifier.errors import PermanentSendError, TransientSendError, UncertainSendError
@@ -33,7 +34,7 @@ from notifier.ratelimit import RateLimiter
 from notifier.senders import SmsSender
 from notifier.status import early_callbacks, record_refusal, replay_early_callbacks
 from shared.consent import opted_out_clause
-from shared.models import DeliveryEvent, Message, MessageStatus, utcnow
+from shared.models import Message, MessageStatus, utcnow
 from shared.outbox import sending_lease
 
 log = logging.getLogger(__name__)
@@ -57,96 +58,123 @@ class Attempt:
     verify: bool = False
 
 
-def _store_and_claim(
-    engine: Engine, answered: tuple[int, str] | None, message: Message | None
-) -> bool:
-    """Store the provider id of the text just ``answered``, and claim ``message`` (move it from
-    ``pending`` to ``sending``), in one transaction; True when this call claimed ``message``.
+def _claim(engine: Engine, message_ids: Sequence[int], now: datetime) -> set[int]:
+    """Move the pending ones of ``message_ids`` to ``sending``; return those this call moved."""
+    if not message_ids:
+        return set()
+    # The one commit that must be durable: once it is, no other delivery of a job can send.
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(Message)
+            .where(col(Message.id).in_(message_ids), col(Message.status) == MessageStatus.PENDING)
+            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
+            .returning(col(Message.id))
+        )
+        return {message_id for message_id in result.scalars() if message_id is not None}
 
-    Storing an answer and the next claim share a commit: each text still has its answer stored
-    the moment it arrives, at the cost of one transaction per text, not two.
+
+def _store_and_stamp(
+    engine: Engine, answered: tuple[int, str] | None, next_claim: tuple[int, int] | None
+) -> bool:
+    """Store the provider id of the text just ``answered``, and stamp the claim of the text
+    about to be sent (``next_claim``: its id and attempt count) with the time its send starts,
+    in one transaction; True when that claim was still this batch's to send.
+
+    The stamp makes a claim's age the time its own text has been in flight. It is conditional:
+    a text that recovery released meanwhile (its claim outlived the lease while it waited its
+    turn) is not this batch's any more. Neither write needs the disk before the send: the batch's
+    claim was durable, and a lost store leaves the row for recovery to settle.
     """
     if engine.dialect.name == "postgresql":
-        return _store_and_claim_in_one_statement(engine, answered, message)
-    claimed = False
+        return _store_and_stamp_in_one_statement(engine, answered, next_claim)
+    stamped = False
     with Session(engine) as session:
         if answered is not None:
             _store_sent(session, *answered)
-        if message is not None:
-            assert message.id is not None
-            claimed = (
-                session.execute(
-                    update(Message)
-                    .where(
-                        col(Message.id) == message.id,
-                        col(Message.status) == MessageStatus.PENDING,
-                    )
-                    # The claim's own time: the age recovery reads is this text's alone.
-                    .values(
-                        status=MessageStatus.SENDING,
-                        attempts=Message.attempts + 1,
-                        updated_at=utcnow(),
-                    )
-                    .returning(col(Message.id))
-                    .execution_options(synchronize_session=False)
-                ).first()
-                is not None
-            )
+        if next_claim is not None:
+            stamped = session.execute(_stamp(*next_claim)).first() is not None
         session.commit()
-    return claimed
+    return stamped
 
 
-def _store_and_claim_in_one_statement(
-    engine: Engine, answered: tuple[int, str] | None, message: Message | None
+def _stamp(message_id: int, claim: int) -> Update:
+    return (
+        update(Message)
+        .where(
+            col(Message.id) == message_id,
+            col(Message.status) == MessageStatus.SENDING,
+            col(Message.attempts) == claim,
+        )
+        .values(updated_at=utcnow())
+        .returning(col(Message.id))
+        .execution_options(synchronize_session=False)
+    )
+
+
+_STORED = (
+    "stored AS (UPDATE message SET status = :sent, provider_id = :provider_id, sent_at = :now,"
+    " updated_at = :now, last_error = '', error_code = NULL"
+    " WHERE id = :answered_id AND status = :sending RETURNING provider_id)"
+)
+_STAMPED = (
+    "stamped AS (UPDATE message SET updated_at = :now"
+    " WHERE id = :next_id AND status = :sending AND attempts = :claim RETURNING id)"
+)
+_EARLY = (
+    "EXISTS (SELECT 1 FROM delivery_event JOIN stored USING (provider_id)"
+    " WHERE delivery_event.message_id IS NULL)"
+)
+# Written out rather than built per text: building the statement cost more CPU than running it.
+_STORE_AND_STAMP = {
+    (True, True): text(
+        f"WITH {_STORED}, {_STAMPED} SELECT set_config('synchronous_commit', 'off', true),"
+        f" {_EARLY} AS early, (SELECT count(*) FROM stamped) AS stamped"
+    ),
+    (True, False): text(
+        f"WITH {_STORED} SELECT set_config('synchronous_commit', 'off', true),"
+        f" {_EARLY} AS early, 0 AS stamped"
+    ),
+    (False, True): text(
+        f"WITH {_STAMPED} SELECT set_config('synchronous_commit', 'off', true),"
+        " false AS early, (SELECT count(*) FROM stamped) AS stamped"
+    ),
+}
+
+
+def _store_and_stamp_in_one_statement(
+    engine: Engine, answered: tuple[int, str] | None, next_claim: tuple[int, int] | None
 ) -> bool:
-    """``_store_and_claim`` on PostgreSQL: one statement (two data-modifying CTEs) in its own
-    transaction, one round trip per text, which keeps a batch's throughput; it also tells
-    whether a status callback for the stored text arrived first (rare: replayed then)."""
-    now = utcnow()
-    columns: list[ColumnElement[Any]] = []
-    if answered is not None:
-        stored = (
-            update(Message)
-            .where(col(Message.id) == answered[0], col(Message.status) == MessageStatus.SENDING)
-            .values(
-                status=MessageStatus.SENT,
-                provider_id=answered[1],
-                sent_at=now,
-                updated_at=now,
-                last_error="",
-                error_code=None,
-            )
-            .returning(col(Message.provider_id))
-            .cte("stored")
-        )
-        early = (
-            select(col(DeliveryEvent.id))
-            .join(stored, col(DeliveryEvent.provider_id) == stored.c.provider_id)
-            .where(col(DeliveryEvent.message_id).is_(None))
-            .exists()
-        )
-        columns.append(early.label("early"))
-    if message is not None:
-        claim = (
-            update(Message)
-            .where(col(Message.id) == message.id, col(Message.status) == MessageStatus.PENDING)
-            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
-            .returning(col(Message.id))
-            .cte("claimed")
-        )
-        columns.append(select(func.count()).select_from(claim).scalar_subquery().label("claimed"))
+    """``_store_and_stamp`` on PostgreSQL: one statement (data-modifying CTEs) that is its own
+    transaction, committed without waiting for the disk (``set_config`` of
+    ``synchronous_commit``, local to it): one round trip per text. It also tells whether a
+    status callback for the stored text came first (rare: replayed then)."""
+    if answered is None and next_claim is None:
+        return False
+    answered_id, provider_id = answered if answered is not None else (None, None)
+    next_id, claim = next_claim if next_claim is not None else (None, None)
+    statement = _STORE_AND_STAMP[(answered is not None, next_claim is not None)]
     with engine.connect() as connection:
-        # One statement is its own transaction: committed (durably) before the send.
         row = (
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            .execute(select(*columns))
+            .execute(
+                statement,
+                {
+                    "sent": MessageStatus.SENT.value,
+                    "sending": MessageStatus.SENDING.value,
+                    "now": utcnow(),
+                    "answered_id": answered_id,
+                    "provider_id": provider_id,
+                    "next_id": next_id,
+                    "claim": claim,
+                },
+            )
             .one()
         )
-    if answered is not None and row.early:
+    if provider_id is not None and row.early:
         with Session(engine) as session:
-            replay_early_callbacks(session, answered[1])
+            replay_early_callbacks(session, provider_id)
             session.commit()
-    return message is not None and bool(row.claimed)
+    return bool(row.stamped)
 
 
 def _store_sent(
@@ -217,25 +245,27 @@ def send_batch(
 ) -> dict[int, Attempt]:
     """Try to send several outbox messages; never sends a message twice.
 
-    One statement reads the whole batch; then each text is claimed just before its own request
-    to the provider, and its answer stored as soon as it arrives (in the transaction that claims
-    the next text), so a slow provider can never make a claim look older than its one send.
+    One statement reads the whole batch and one claims it; each claim is then stamped with the
+    time its own text's request starts, in the transaction that stores the answer to the text
+    before it, the moment that answer arrives. So a slow provider can never make a claim look
+    older than its one send.
     """
     now = utcnow()
     # An id named twice must not make two sends out of one claim.
     message_ids = list(dict.fromkeys(message_ids))
     attempts: dict[int, Attempt] = {}
-    waiting = deque(_due(engine, message_ids, now, attempts))
+    ready = [m for m in _due(engine, message_ids, now, attempts) if _paced(limiter, m, attempts)]
+    claimed = _claim(engine, [m.id for m in ready if m.id is not None], now)
     answered: tuple[int, str] | None = None  # a text the provider took, not stored yet
-    while waiting or answered is not None:
-        message = _next_paced(limiter, waiting, attempts)
-        claimed = _store_and_claim(engine, answered, message)
-        answered = None
-        if message is None:
-            break
+    for message in ready:
         assert message.id is not None
-        if not claimed:
+        if message.id not in claimed:
             attempts[message.id] = Attempt("skipped", detail="claimed by another worker")
+            continue
+        ours = _store_and_stamp(engine, answered, (message.id, message.attempts + 1))
+        answered = None
+        if not ours:
+            attempts[message.id] = Attempt("skipped", detail="released by recovery meanwhile")
             continue
         try:
             result = sender.send(
@@ -250,18 +280,9 @@ def send_batch(
         else:
             answered = (message.id, result.provider_id)
             attempts[message.id] = Attempt("sent", detail=result.provider_id)
+    if answered is not None:
+        _store_and_stamp(engine, answered, None)
     return attempts
-
-
-def _next_paced(
-    limiter: RateLimiter, waiting: deque[Message], attempts: dict[int, Attempt]
-) -> Message | None:
-    """The next text the rate limit lets go now; the others it passes get their attempt."""
-    while waiting:
-        message = waiting.popleft()
-        if _paced(limiter, message, attempts):
-            return message
-    return None
 
 
 def _due(
@@ -375,7 +396,8 @@ def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
         message = session.get(Message, message_id)
         if message is None or message.status != MessageStatus.SENDING:
             return Attempt("skipped", detail="not stuck")
-        if message.updated_at > utcnow() - lease:
+        cutoff = utcnow() - lease
+        if message.updated_at > cutoff:
             return Attempt("skipped", detail="its send may still be answered")
         taken = set(
             session.exec(
@@ -411,6 +433,8 @@ def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
                 col(Message.id) == message_id,
                 col(Message.status) == MessageStatus.SENDING,
                 col(Message.attempts) == claim,
+                # A send that started since (its claim stamped anew) is not ours to release.
+                col(Message.updated_at) <= cutoff,
             )
             .values(
                 status=status,
