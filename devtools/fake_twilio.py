@@ -4,7 +4,9 @@ It speaks enough of the real API for twilio's own ``Client`` to work against it 
 ``POST /2010-04-01/Accounts/{sid}/Messages.json`` with HTTP basic auth, Twilio's JSON shapes for
 success and errors, and signed status callbacks (queued -> sent -> delivered, or a failure).
 
-Faults are injected per recipient number or for everyone, from the test (``add_fault``) or over
+Like Twilio's, its message list lags: ``list_lag_seconds`` keeps a message out of the list (the
+``GET .../Messages.json`` that recovery reads) that long after it was created. Faults are injected
+per recipient number or for everyone, from the test (``add_fault``) or over
 HTTP (``POST /_fake/faults``), so failure handling can be exercised end to end. The ``/_fake``
 endpoints have no auth: bind the fake to loopback only.
 
@@ -20,12 +22,13 @@ import dataclasses
 import hmac
 import logging
 import queue
+import random
 import socket
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
 
@@ -68,6 +71,7 @@ class Fault:
     delay_seconds: float = 0.0  # answer the create call this late
     final_status: FinalStatus = "delivered"
     times: int | None = None
+    jitter_seconds: float = 0.0  # the delay varies this much either way (uniformly)
 
     def __post_init__(self) -> None:
         if self.http_status is not None and not 400 <= self.http_status <= 599:
@@ -78,6 +82,8 @@ class Fault:
             )
         if self.delay_seconds < 0 or (self.times is not None and self.times < 1):
             raise ValueError("delay_seconds must be >= 0 and times >= 1 (or None)")
+        if not 0 <= self.jitter_seconds <= self.delay_seconds:
+            raise ValueError("jitter_seconds must be between 0 and delay_seconds")
 
     @classmethod
     def rejected(cls, http_status: int, error_code: int, times: int | None = None) -> Fault:
@@ -85,9 +91,15 @@ class Fault:
         return cls(http_status=http_status, error_code=error_code, times=times)
 
     @classmethod
-    def slow(cls, seconds: float, times: int | None = None) -> Fault:
-        """Accept, but only after ``seconds``."""
-        return cls(delay_seconds=seconds, times=times)
+    def slow(cls, seconds: float, times: int | None = None, jitter: float = 0.0) -> Fault:
+        """Accept, but only after ``seconds`` (give or take ``jitter``, uniformly)."""
+        return cls(delay_seconds=seconds, times=times, jitter_seconds=jitter)
+
+    def delay(self) -> float:
+        """This answer's delay in seconds."""
+        if not self.jitter_seconds:
+            return self.delay_seconds
+        return self.delay_seconds + random.uniform(-self.jitter_seconds, self.jitter_seconds)
 
     @classmethod
     def not_delivered(
@@ -165,11 +177,14 @@ class FakeTwilio:
         account_sid: str = DEFAULT_ACCOUNT_SID,
         auth_token: str = DEFAULT_AUTH_TOKEN,
         callback_interval_seconds: float = 0.0,
+        list_lag_seconds: float = 0.0,
     ) -> None:
-        """``callback_interval_seconds`` spaces the status callbacks of one message."""
+        """``callback_interval_seconds`` spaces the status callbacks of one message;
+        ``list_lag_seconds`` is how long a new message stays out of the message list."""
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.callback_interval_seconds = callback_interval_seconds
+        self.list_lag_seconds = list_lag_seconds
         self._lock = threading.Lock()
         self._messages: list[FakeMessage] = []
         self._faults: dict[str | None, list[Fault]] = {}  # None key: applies to everyone
@@ -208,11 +223,12 @@ class FakeTwilio:
             self._faults.clear()
 
     def reset(self) -> None:
-        """Forget all messages and faults, and the slow answers still in flight."""
+        """Forget all messages and faults, and the slow answers still in flight; list at once."""
         with self._lock:
             self._generation += 1
             self._messages.clear()
             self._faults.clear()
+            self.list_lag_seconds = 0.0
 
     def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
         """Block until every scheduled status callback has been sent; False on timeout."""
@@ -277,11 +293,13 @@ class FakeTwilio:
         to, from_ = query.get("To"), query.get("From")
         after = query.get("DateSent>")
         since = datetime.fromisoformat(after.replace("Z", "+00:00")).date() if after else None
+        listed_before = datetime.now(UTC) - timedelta(seconds=self.list_lag_seconds)
         found = [
             m.to_json()
             for m in self.messages(to)
             if (from_ is None or m.from_ == from_)
             and (since is None or m.date_created.date() >= since)
+            and m.date_created <= listed_before
         ]
         uri = request.url.path
         return JSONResponse(
@@ -311,7 +329,7 @@ class FakeTwilio:
         generation = self._generation
         if fault.delay_seconds:
             # Sleep in slices so that stopping the server is not held up by a slow answer.
-            deadline = time.monotonic() + fault.delay_seconds
+            deadline = time.monotonic() + fault.delay()
             while time.monotonic() < deadline and not self._closing.is_set():
                 await asyncio.sleep(0.02)
             if self._closing.is_set():
@@ -517,10 +535,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
     parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
     parser.add_argument("--callback-interval", type=float, default=0.5)
+    parser.add_argument(
+        "--list-lag", type=float, default=0.0, help="Seconds before a new text is listed."
+    )
     parser.add_argument("--quiet", action="store_true", help="Log warnings only.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO)
-    fake = FakeTwilio(args.account_sid, args.auth_token, args.callback_interval)
+    fake = FakeTwilio(args.account_sid, args.auth_token, args.callback_interval, args.list_lag)
     try:
         uvicorn.run(
             fake.app,

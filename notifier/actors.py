@@ -11,7 +11,7 @@ from notifier.ratelimit import RateLimiter, build_rate_limiter
 from notifier.senders import SmsSender, build_sender
 from notifier.sending import recover, send_batch
 from shared.db import get_engine, session_scope
-from shared.outbox import SEND_MESSAGE, enqueue
+from shared.outbox import RECOVER_MESSAGE, SEND_MESSAGE, enqueue
 from shared.queue import actor
 from shared.settings import get_settings
 
@@ -53,7 +53,10 @@ def send_messages(message_ids: list[int]) -> None:
     sender, limiter = runtime()
     attempts = send_batch(get_engine(), message_ids, sender, limiter, status_callback_url())
     for message_id, attempt in attempts.items():
-        if attempt.outcome in ("requeue", "retry"):
+        if attempt.verify:
+            # No answer came: the provider may have the text, so recovery asks it first.
+            enqueue(RECOVER_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 1))
+        elif attempt.outcome in ("requeue", "retry"):
             # Another job for this message alone, after the wait: a rate limit or a not-yet-due
             # text costs no attempt; a transient error has already counted one.
             enqueue(SEND_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 0.01))
@@ -79,7 +82,10 @@ def send_reminders(organisation_id: int, service_date: str) -> None:
 
 @actor(queue_name="notifier", actor_name="recover_message", max_retries=5, min_backoff=5_000)
 def recover_message(message_id: int) -> None:
-    """Settle a message left in ``sending`` by a dead worker, then send it if it never went."""
+    """Settle a message left in ``sending`` by a dead worker, then send it if it never went.
+
+    Only the recovery whose conditional UPDATE released the message enqueues its send.
+    """
     sender, _ = runtime()
     if recover(get_engine(), message_id, sender).outcome == "requeue":
         enqueue(SEND_MESSAGE, message_id)

@@ -65,6 +65,11 @@ class TransientSendError(SendError):
     """The provider could not take the text right now (network, timeout, 5xx, 429): retry."""
 
 
+class UncertainSendError(TransientSendError):
+    """The request went out but no answer came back (a read timeout, a cut connection): the
+    provider may have the text. It is not sent again until recovery has asked the provider."""
+
+
 class PermanentSendError(SendError):
     """The provider refused the text for good; retrying the same request cannot succeed."""
 

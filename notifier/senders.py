@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,7 +19,12 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from notifier.errors import PermanentSendError, TransientSendError, classify_error
+from notifier.errors import (
+    PermanentSendError,
+    TransientSendError,
+    UncertainSendError,
+    classify_error,
+)
 from shared.phones import mask
 from shared.segments import segment_count
 from shared.settings import SmsSettings, get_settings
@@ -41,8 +47,11 @@ class SmsSender(Protocol):
         """Hand ``body`` to the provider for delivery to ``to`` (E.164) from ``from_``."""
         ...
 
-    def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
-        """The provider id of this very text if the provider has it (sent since ``since``).
+    def find_sent(
+        self, to: str, from_: str, body: str, since: datetime, exclude: Collection[str] = ()
+    ) -> str | None:
+        """The provider id of this very text if the provider has it (sent since ``since``),
+        leaving out the ids in ``exclude`` (texts of the same words already recorded).
 
         Used to recover a message whose worker died between the send and storing the answer.
         """
@@ -69,7 +78,9 @@ class ConsoleSender:
         )
         return SendResult(provider_id=provider_id, status="queued")
 
-    def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
+    def find_sent(
+        self, to: str, from_: str, body: str, since: datetime, exclude: Collection[str] = ()
+    ) -> str | None:
         """A log line cannot be looked up: an interrupted console text is logged again."""
         return None
 
@@ -135,15 +146,21 @@ class TwilioSender:
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _map_twilio_error(exc, to) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
-            # Includes read timeouts: Twilio may or may not have queued the text. Retrying
-            # risks a duplicate, which is kinder than a rider never hearing about the ride.
-            raise TransientSendError(f"could not reach Twilio: {exc}") from exc
+            if _never_connected(exc):
+                raise TransientSendError(f"could not reach Twilio: {exc}") from exc
+            # A read timeout or a cut connection: Twilio may have queued the text. Sending it
+            # again now could text the rider twice, so recovery asks Twilio first.
+            raise UncertainSendError(
+                f"could not reach Twilio (no answer, it may have the text): {exc}"
+            ) from exc
         except requests.exceptions.ChunkedEncodingError as exc:
-            raise TransientSendError(f"Twilio's answer was cut off: {exc}") from exc
+            raise UncertainSendError(f"Twilio's answer was cut off: {exc}") from exc
         logger.debug("Twilio accepted %s to %s (%s)", message.sid, mask(to), message.status)
         return SendResult(provider_id=str(message.sid), status=str(message.status))
 
-    def find_sent(self, to: str, from_: str, body: str, since: datetime) -> str | None:
+    def find_sent(
+        self, to: str, from_: str, body: str, since: datetime, exclude: Collection[str] = ()
+    ) -> str | None:
         """Look the text up in Twilio's message list (by recipient, sender, day and body)."""
         try:
             # Twilio filters by day; the body and creation time narrow it to this text.
@@ -156,13 +173,27 @@ class TwilioSender:
             raise TransientSendError(f"could not reach Twilio: {exc}") from exc
         for message in listed:
             created = message.date_created
-            if message.body == body and (created is None or created >= since):
+            if (
+                message.body == body
+                and (created is None or created >= since)
+                and str(message.sid) not in exclude
+            ):
                 return str(message.sid)
         return None
 
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached Twilio: the connection was never made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    # requests wraps urllib3's errors: MaxRetryError(reason=NewConnectionError) when the
+    # connection was refused or the name did not resolve. By name: urllib3 is not ours to import.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return any(cls.__name__ == "NewConnectionError" for cls in type(reason).__mro__)
 
 
 def _map_twilio_error(

@@ -1,28 +1,35 @@
 """Send outbox messages at most once each, and recover messages a crash left half-sent.
 
-The claim ``pending -> sending`` is a single conditional UPDATE (for a whole batch at once), so
-two deliveries of the same job (dramatiq guarantees at-least-once), or two jobs naming the same
-message, can never both reach the provider. A worker killed
-between the claim and storing the provider's answer leaves the row in ``sending``; ``recover``
-asks the provider whether it has the text (by recipient, sender, body and time) and either
-records it as sent or puts it back to ``pending``. The one window left: a text the provider
-accepted but does not list yet when ``recover`` looks, which the lease (minutes, against the
-provider's sub-second listing delay) makes vanishingly rare; see README "Texts, exactly once".
+A batch's texts are claimed (``pending -> sending``) with one conditional UPDATE, committed
+durably before the provider is called, so two deliveries of the same job (dramatiq guarantees
+at-least-once), or two jobs naming the same message, can never both reach the provider. Just
+before each text's own request, its claim is stamped with the time (``updated_at`` of a
+``sending`` row), in the same statement that stores the answer to the text before it, the
+moment that answer arrived. So a claim's age is how long that one text has been in flight (or,
+for a text still waiting its turn, how long since the batch was claimed), and the stamp is
+conditional: a waiting text that recovery released meanwhile is skipped.
+
+A worker killed between the claim and storing the answer, or a request left without an answer
+(a read timeout), leaves the row in ``sending``. Once the claim is older than the sending lease
+(which the settings check is longer than the longest send plus the provider's listing delay),
+``recover`` asks the provider whether it has the text and either records it as sent or puts it
+back to ``pending``, with one conditional UPDATE on that very claim, so only one recovery can
+decide. See README "Texts, exactly once" for the windows that remain.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Engine, bindparam, text, update
+from sqlalchemy import Engine, Update, text, update
 from sqlmodel import Session, col, select
 
-from notifier.errors import PermanentSendError, TransientSendError
+from notifier.errors import PermanentSendError, TransientSendError, UncertainSendError
 from notifier.ratelimit import RateLimiter
 from notifier.senders import SmsSender
 from notifier.status import early_callbacks, record_refusal, replay_early_callbacks
@@ -47,6 +54,8 @@ class Attempt:
     outcome: Outcome
     delay: float = 0.0
     detail: str = ""
+    #: the provider may have the text: ask it (``recover``) after ``delay``, do not send again
+    verify: bool = False
 
 
 def _claim(engine: Engine, message_ids: Sequence[int], now: datetime) -> set[int]:
@@ -64,6 +73,141 @@ def _claim(engine: Engine, message_ids: Sequence[int], now: datetime) -> set[int
         return {message_id for message_id in result.scalars() if message_id is not None}
 
 
+def _store_and_stamp(
+    engine: Engine, answered: tuple[int, str] | None, next_claim: tuple[int, int] | None
+) -> bool:
+    """Store the provider id of the text just ``answered``, and stamp the claim of the text
+    about to be sent (``next_claim``: its id and attempt count) with the time its send starts,
+    in one transaction; True when that claim was still this batch's to send.
+
+    The stamp makes a claim's age the time its own text has been in flight. It is conditional:
+    a text that recovery released meanwhile (its claim outlived the lease while it waited its
+    turn) is not this batch's any more. Neither write needs the disk before the send: the batch's
+    claim was durable, and a lost store leaves the row for recovery to settle.
+    """
+    if engine.dialect.name == "postgresql":
+        return _store_and_stamp_in_one_statement(engine, answered, next_claim)
+    stamped = False
+    with Session(engine) as session:
+        if answered is not None:
+            _store_sent(session, *answered)
+        if next_claim is not None:
+            stamped = session.execute(_stamp(*next_claim)).first() is not None
+        session.commit()
+    return stamped
+
+
+def _stamp(message_id: int, claim: int) -> Update:
+    return (
+        update(Message)
+        .where(
+            col(Message.id) == message_id,
+            col(Message.status) == MessageStatus.SENDING,
+            col(Message.attempts) == claim,
+        )
+        .values(updated_at=utcnow())
+        .returning(col(Message.id))
+        .execution_options(synchronize_session=False)
+    )
+
+
+_STORED = (
+    "stored AS (UPDATE message SET status = :sent, provider_id = :provider_id, sent_at = :now,"
+    " updated_at = :now, last_error = '', error_code = NULL"
+    " WHERE id = :answered_id AND status = :sending RETURNING provider_id)"
+)
+_STAMPED = (
+    "stamped AS (UPDATE message SET updated_at = :now"
+    " WHERE id = :next_id AND status = :sending AND attempts = :claim RETURNING id)"
+)
+_EARLY = (
+    "EXISTS (SELECT 1 FROM delivery_event JOIN stored USING (provider_id)"
+    " WHERE delivery_event.message_id IS NULL)"
+)
+# Written out rather than built per text: building the statement cost more CPU than running it.
+_STORE_AND_STAMP = {
+    (True, True): text(
+        f"WITH {_STORED}, {_STAMPED} SELECT set_config('synchronous_commit', 'off', true),"
+        f" {_EARLY} AS early, (SELECT count(*) FROM stamped) AS stamped"
+    ),
+    (True, False): text(
+        f"WITH {_STORED} SELECT set_config('synchronous_commit', 'off', true),"
+        f" {_EARLY} AS early, 0 AS stamped"
+    ),
+    (False, True): text(
+        f"WITH {_STAMPED} SELECT set_config('synchronous_commit', 'off', true),"
+        " false AS early, (SELECT count(*) FROM stamped) AS stamped"
+    ),
+}
+
+
+def _store_and_stamp_in_one_statement(
+    engine: Engine, answered: tuple[int, str] | None, next_claim: tuple[int, int] | None
+) -> bool:
+    """``_store_and_stamp`` on PostgreSQL: one statement (data-modifying CTEs) that is its own
+    transaction, committed without waiting for the disk (``set_config`` of
+    ``synchronous_commit``, local to it): one round trip per text. It also tells whether a
+    status callback for the stored text came first (rare: replayed then)."""
+    if answered is None and next_claim is None:
+        return False
+    answered_id, provider_id = answered if answered is not None else (None, None)
+    next_id, claim = next_claim if next_claim is not None else (None, None)
+    statement = _STORE_AND_STAMP[(answered is not None, next_claim is not None)]
+    with engine.connect() as connection:
+        row = (
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            .execute(
+                statement,
+                {
+                    "sent": MessageStatus.SENT.value,
+                    "sending": MessageStatus.SENDING.value,
+                    "now": utcnow(),
+                    "answered_id": answered_id,
+                    "provider_id": provider_id,
+                    "next_id": next_id,
+                    "claim": claim,
+                },
+            )
+            .one()
+        )
+    if provider_id is not None and row.early:
+        with Session(engine) as session:
+            replay_early_callbacks(session, provider_id)
+            session.commit()
+    return bool(row.stamped)
+
+
+def _store_sent(
+    session: Session, message_id: int, provider_id: str, claim: int | None = None
+) -> bool:
+    """Record the provider's id of a text it accepted, while the row is still ``sending``
+    (and, when ``claim`` is given, still on that claim: its attempt count); True if stored."""
+    now = utcnow()
+    conditions = [col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING]
+    if claim is not None:
+        conditions.append(col(Message.attempts) == claim)
+    stored = (
+        session.execute(
+            update(Message)
+            .where(*conditions)
+            .values(
+                status=MessageStatus.SENT,
+                provider_id=provider_id,
+                sent_at=now,
+                updated_at=now,
+                last_error="",
+                error_code=None,
+            )
+            .returning(col(Message.id))
+            .execution_options(synchronize_session=False)
+        ).first()
+        is not None
+    )
+    if stored and early_callbacks(session, [provider_id]):
+        replay_early_callbacks(session, provider_id)
+    return stored
+
+
 def _finish(
     engine: Engine,
     message_id: int,
@@ -79,38 +223,6 @@ def _finish(
             .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
             .values(status=status, updated_at=utcnow(), last_error=error[:500], error_code=code)
         )
-
-
-def _finish_sent(engine: Engine, provider_ids: Mapping[int, str]) -> None:
-    """Store the provider's id of every text it accepted, in one transaction."""
-    if not provider_ids:
-        return
-    now = utcnow()
-    with Session(engine) as session:
-        if engine.dialect.name == "postgresql":
-            # Losing this commit in a database crash is safe: the rows stay 'sending' and
-            # recovery finds the texts at the provider. So it need not wait for the disk.
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        # Core executemany (one statement, many parameter sets), not the ORM's bulk update.
-        session.connection().execute(
-            update(Message)
-            .where(
-                col(Message.id) == bindparam("sent_id"),
-                col(Message.status) == MessageStatus.SENDING,
-            )
-            .values(
-                status=MessageStatus.SENT,
-                provider_id=bindparam("sent_provider_id"),
-                sent_at=now,
-                updated_at=now,
-                last_error="",
-                error_code=None,
-            ),
-            [{"sent_id": k, "sent_provider_id": v} for k, v in provider_ids.items()],
-        )
-        for provider_id in early_callbacks(session, provider_ids.values()):
-            replay_early_callbacks(session, provider_id)
-        session.commit()
 
 
 def send_now(
@@ -133,8 +245,10 @@ def send_batch(
 ) -> dict[int, Attempt]:
     """Try to send several outbox messages; never sends a message twice.
 
-    Reading, claiming and storing the results are one statement each for the whole batch; each
-    text is still its own request to the provider, and each gets its own ``Attempt``.
+    One statement reads the whole batch and one claims it; each claim is then stamped with the
+    time its own text's request starts, in the transaction that stores the answer to the text
+    before it, the moment that answer arrives. So a slow provider can never make a claim look
+    older than its one send.
     """
     now = utcnow()
     # An id named twice must not make two sends out of one claim.
@@ -142,24 +256,32 @@ def send_batch(
     attempts: dict[int, Attempt] = {}
     ready = [m for m in _due(engine, message_ids, now, attempts) if _paced(limiter, m, attempts)]
     claimed = _claim(engine, [m.id for m in ready if m.id is not None], now)
-    sent: dict[int, str] = {}
+    answered: tuple[int, str] | None = None  # a text the provider took, not stored yet
     for message in ready:
         assert message.id is not None
         if message.id not in claimed:
             attempts[message.id] = Attempt("skipped", detail="claimed by another worker")
             continue
+        ours = _store_and_stamp(engine, answered, (message.id, message.attempts + 1))
+        answered = None
+        if not ours:
+            attempts[message.id] = Attempt("skipped", detail="released by recovery meanwhile")
+            continue
         try:
             result = sender.send(
                 message.to_number, message.from_number, message.body, status_callback
             )
+        except UncertainSendError as exc:
+            attempts[message.id] = _uncertain(message, exc)
         except TransientSendError as exc:
             attempts[message.id] = _transient(engine, message, exc)
         except PermanentSendError as exc:
             attempts[message.id] = _permanent(engine, message, exc)
         else:
-            sent[message.id] = result.provider_id
+            answered = (message.id, result.provider_id)
             attempts[message.id] = Attempt("sent", detail=result.provider_id)
-    _finish_sent(engine, sent)
+    if answered is not None:
+        _store_and_stamp(engine, answered, None)
     return attempts
 
 
@@ -232,6 +354,14 @@ def _transient(engine: Engine, message: Message, exc: TransientSendError) -> Att
     return Attempt("retry", retry_delay(message.attempts + 1), str(exc))
 
 
+def _uncertain(message: Message, exc: UncertainSendError) -> Attempt:
+    """No answer: leave the claim in place for recovery, which asks the provider once the
+    lease has passed, so the text is never sent again if the provider has it."""
+    assert message.id is not None
+    log.info("message %d: %s; recovery will ask the provider after the lease", message.id, exc)
+    return Attempt("retry", sending_lease().total_seconds(), str(exc), verify=True)
+
+
 def retry_delay(attempts: int) -> float:
     """Seconds to wait after ``attempts`` failed tries: doubling from 1 s, jittered by a quarter
     so that texts failing together do not retry together, at most ``MAX_BACKOFF``."""
@@ -255,16 +385,20 @@ def _permanent(engine: Engine, message: Message, exc: PermanentSendError) -> Att
 def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
     """Settle a message whose claim outlived the sending lease: sent after all, or pending again.
 
-    Whether the provider has the text decides; only then is it released for another send, so a
-    text the provider accepted is never sent a second time.
+    The lease is longer than the longest send plus the provider's listing delay (checked with
+    the settings), so by then the send has ended and a text the provider took is in its list.
+    Whether the provider has the text decides, and the decision is one conditional UPDATE on the
+    very claim that was read (its attempt count), so of two recoveries of one message only one
+    can release it, and never after a new claim has started another send.
     """
+    lease = sending_lease()
     with Session(engine, expire_on_commit=False) as session:
         message = session.get(Message, message_id)
         if message is None or message.status != MessageStatus.SENDING:
             return Attempt("skipped", detail="not stuck")
-        lease = sending_lease()
-        if message.updated_at > utcnow() - lease:
-            return Attempt("skipped", detail="its worker may still be sending it")
+        cutoff = utcnow() - lease
+        if message.updated_at > cutoff:
+            return Attempt("skipped", detail="its send may still be answered")
         taken = set(
             session.exec(
                 select(Message.provider_id).where(
@@ -273,17 +407,46 @@ def recover(engine: Engine, message_id: int, sender: SmsSender) -> Attempt:
                 )
             ).all()
         )
+    claim = message.attempts
     since = message.updated_at - lease
-    found = sender.find_sent(message.to_number, message.from_number, message.body, since)
-    if found is not None and found not in taken:
-        _finish_sent(engine, {message_id: found})
-        log.info("message %d was sent before its worker died; recorded as %s", message_id, found)
+    found = sender.find_sent(
+        message.to_number,
+        message.from_number,
+        message.body,
+        since,
+        exclude={t for t in taken if t is not None},
+    )
+    if found is not None:
+        with Session(engine) as session:
+            stored = _store_sent(session, message_id, found, claim)
+            session.commit()
+        if not stored:
+            return Attempt("skipped", detail="settled by another recovery")
+        log.info("message %d was sent before its send ended; recorded as %s", message_id, found)
         return Attempt("sent", detail=found)
+    exhausted = claim >= MAX_ATTEMPTS
+    status = MessageStatus.FAILED if exhausted else MessageStatus.PENDING
     with engine.begin() as connection:
-        connection.execute(
+        released = connection.execute(
             update(Message)
-            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
-            .values(status=MessageStatus.PENDING, updated_at=utcnow())
-        )
+            .where(
+                col(Message.id) == message_id,
+                col(Message.status) == MessageStatus.SENDING,
+                col(Message.attempts) == claim,
+                # A send that started since (its claim stamped anew) is not ours to release.
+                col(Message.updated_at) <= cutoff,
+            )
+            .values(
+                status=status,
+                updated_at=utcnow(),
+                last_error="the provider does not have it" if exhausted else "",
+            )
+            .returning(col(Message.id))
+        ).first()
+    if released is None:
+        return Attempt("skipped", detail="settled by another recovery")
+    if exhausted:
+        log.warning("message %d failed after %d attempts", message_id, claim)
+        return Attempt("failed", detail="not at the provider after the last attempt")
     log.info("message %d never reached the provider; released to be sent again", message_id)
     return Attempt("requeue", detail="released")

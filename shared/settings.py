@@ -15,9 +15,16 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.errors import ConfigurationError
 from shared.i18n import DEFAULT_TIME_ZONE
 
 DEFAULT_DATA_DIR = Path("data")
+
+#: One send is one HTTP request (twilio's client makes no retries of its own), and its connect
+#: and its read may each take the whole ``TWILIO_TIMEOUT_SECONDS``.
+SEND_TIMEOUT_PHASES = 2
+#: Clock skew between workers and Twilio's one-second ``date_created``.
+LEASE_MARGIN_SECONDS = 1.0
 
 
 class AppSettings(BaseSettings):
@@ -62,7 +69,12 @@ class AppSettings(BaseSettings):
         description="A route still unanswered this long before its first pick-up is an alert.",
     )
     sending_lease_seconds: float = Field(
-        default=180.0, gt=0, description="A send claimed longer ago than this lost its worker."
+        default=180.0,
+        gt=0,
+        description=(
+            "A text claimed longer ago than this lost its worker; must exceed the longest send "
+            "plus Twilio's listing delay (checked at start-up)."
+        ),
     )
 
     @field_validator("log_level", mode="before")
@@ -89,7 +101,14 @@ class SmsSettings(BaseSettings):
     twilio_api_base: str | None = Field(
         default=None, description="Point the Twilio client at another API host (a local fake)."
     )
-    twilio_timeout_seconds: float = 10.0
+    twilio_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Connect and read timeout of each request to Twilio."
+    )
+    twilio_list_lag_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long Twilio may take to list a text it accepted (recovery waits it out).",
+    )
     sms_dev_allow_unsigned: bool = Field(
         default=False,
         description="Accept unsigned webhooks when no auth token is set (embedded demo only).",
@@ -157,10 +176,41 @@ class Settings:
     scheduler: SchedulerSettings
 
 
+def longest_send_seconds(sms: SmsSettings) -> float:
+    """The longest one text can be in flight at the provider: its request's connect and read."""
+    return SEND_TIMEOUT_PHASES * sms.twilio_timeout_seconds
+
+
+def minimum_sending_lease(sms: SmsSettings) -> float:
+    """The shortest safe ``SENDING_LEASE_SECONDS``: the longest send, then the provider's listing
+    delay, then a margin. A claim older than this is one whose send has certainly ended and whose
+    text, if the provider took it, is in the provider's list, so recovery may decide on it."""
+    return longest_send_seconds(sms) + sms.twilio_list_lag_seconds + LEASE_MARGIN_SECONDS
+
+
+def check_sending_lease(app: AppSettings, sms: SmsSettings) -> None:
+    """Refuse a lease that recovery could outrun: it would resend texts still being answered."""
+    need = minimum_sending_lease(sms)
+    if app.sending_lease_seconds <= need:
+        raise ConfigurationError(
+            f"SENDING_LEASE_SECONDS={app.sending_lease_seconds:g} is too short for "
+            f"TWILIO_TIMEOUT_SECONDS={sms.twilio_timeout_seconds:g}: one send may take "
+            f"{longest_send_seconds(sms):g} s (connect and read) and Twilio may list it "
+            f"TWILIO_LIST_LAG_SECONDS={sms.twilio_list_lag_seconds:g} s later, so the lease must "
+            f"be more than {need:g} s. Raise SENDING_LEASE_SECONDS or lower "
+            "TWILIO_TIMEOUT_SECONDS."
+        )
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Build the settings from the environment once per process."""
-    return Settings(app=AppSettings(), sms=SmsSettings(), scheduler=SchedulerSettings())
+    """Build the settings from the environment once per process.
+
+    Raises ``ConfigurationError`` for settings that cannot work together (the sending lease).
+    """
+    settings = Settings(app=AppSettings(), sms=SmsSettings(), scheduler=SchedulerSettings())
+    check_sending_lease(settings.app, settings.sms)
+    return settings
 
 
 def reset_settings() -> None:

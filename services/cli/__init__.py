@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli._output import configure_logging
+from services.cli._output import configure_logging, friendly_errors
 
 app = typer.Typer(
     name="rides",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 
 @app.callback()
+@friendly_errors  # settings that cannot work together stop every command with one line
 def _options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail to stderr."),
 ) -> None:

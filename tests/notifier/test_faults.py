@@ -21,6 +21,15 @@ from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 
 from devtools.fake_twilio import BackgroundServer, Fault, RunningFakeTwilio
+from devtools.fault_run import (
+    CASES,
+    Case,
+    SlowProvider,
+    Workers,
+    callbacks_server,
+    deployment_env,
+    run_case,
+)
 from notifier.status import status_route
 from shared.db import make_engine
 from shared.models import Message, MessageStatus, Organisation
@@ -61,13 +70,14 @@ def stack(
         "TWILIO_AUTH_TOKEN": fake_twilio.fake.auth_token,
         "TWILIO_FROM_NUMBER": ORG_NUMBER,
         "TWILIO_API_BASE": fake_twilio.base_url,
-        "TWILIO_TIMEOUT_SECONDS": "5",
+        "TWILIO_TIMEOUT_SECONDS": "1",
+        "TWILIO_LIST_LAG_SECONDS": "0.5",
         "PUBLIC_BASE_URL": callbacks.base_url,
         "SMS_RATE_PER_SECOND": "10000",
         "RELAY_INTERVAL_SECONDS": "1",
         "RELAY_GRACE_SECONDS": "2",
         "RELAY_STALE_SECONDS": "6",
-        "SENDING_LEASE_SECONDS": "3",
+        "SENDING_LEASE_SECONDS": "4",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -170,3 +180,50 @@ def test_messages_survive_redis_restarting_mid_run(
     private_redis.restart()  # every queued job is gone; the outbox still has the rows
     assert len(fake_twilio.fake.messages()) < 300
     _assert_exactly_once(pg_engine, fake_twilio, 300)
+
+
+# --- issue 17: a slow provider (answers near the timeout, a lagging list), a short lease ------
+
+
+@pytest.fixture
+def slow_deployment(
+    pg_engine: Engine,
+    postgres_database: str,
+    private_redis: PrivateRedis,
+    fake_twilio: RunningFakeTwilio,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[Workers]:
+    """Two worker processes of eight threads each, for the slow provider's settings."""
+    callbacks = callbacks_server(pg_engine)
+    env = {
+        **deployment_env(postgres_database, private_redis.url, fake_twilio, callbacks.base_url),
+        **SlowProvider().env(),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    use_broker(build_broker(private_redis.url))
+    workers = Workers(env, tmp_path / "worker.log", processes=2, threads=8)
+    yield workers
+    workers.stop()
+    callbacks.stop()
+    use_broker(build_broker(None))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_slow_provider_sends_300_texts_exactly_once(
+    case: Case,
+    pg_engine: Engine,
+    fake_twilio: RunningFakeTwilio,
+    private_redis: PrivateRedis,
+    slow_deployment: Workers,
+) -> None:
+    """Batches of 20 answers of ~0.8 s outlive the 6 s lease many times over; the list lags 2 s.
+
+    No text may reach the fake twice, and every text must reach it, with no fault, with every
+    worker process killed mid-run, and with Redis restarted mid-run.
+    """
+    result = run_case(case, pg_engine, fake_twilio, slow_deployment, private_redis.restart)
+    assert (result.duplicates, result.lost, result.unsettled) == (0, 0, 0), result
+    assert result.delivered == result.requested == 300

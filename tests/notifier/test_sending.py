@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -10,7 +12,7 @@ from sqlmodel import Session, select
 
 from devtools.fake_twilio import Fault, RunningFakeTwilio
 from notifier.ratelimit import MemoryRateLimiter
-from notifier.senders import TwilioSender
+from notifier.senders import SendResult, TwilioSender
 from notifier.sending import MAX_ATTEMPTS, MAX_BACKOFF, retry_delay, send_batch, send_now
 from shared.consent import record_consent
 from shared.models import AuditEvent, ConsentState, Message, MessageStatus, Rider, utcnow
@@ -311,3 +313,60 @@ def test_a_batch_naming_a_message_twice_sends_it_once(
     attempts = send_batch(engine, [message_id, message_id], twilio_sender, _unlimited(), None)
     assert attempts[message_id].outcome == "sent"
     assert len(fake_twilio.fake.messages()) == 1
+
+
+class _Watching:
+    """A sender that notes, at each send, the claim time of the text being sent and the
+    statuses of the texts sent before it; the provider takes 0.3 s per text."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[tuple[float, list[MessageStatus]]] = []
+        self.sent: list[int] = []
+
+    def send(self, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        with Session(self.engine) as session:
+            row = session.exec(select(Message).where(Message.to_number == to)).one()
+            before = [m.status for m in session.exec(select(Message)).all() if m.id in self.sent]
+        assert row.id is not None
+        self.sent.append(row.id)
+        self.seen.append(((utcnow() - row.updated_at).total_seconds(), before))
+        time.sleep(0.3)
+        return SendResult(provider_id=f"SM{row.id}", status="queued")
+
+    def find_sent(
+        self, to: str, from_: str, body: str, since: datetime, exclude: Collection[str] = ()
+    ) -> str | None:
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_each_text_is_claimed_just_before_its_send_and_stored_when_answered(
+    engine: Engine, organisation_id: int
+) -> None:
+    """A claim's age is its own text's time in flight, never the batch's."""
+    ids = [_message(engine, organisation_id, to_number=f"+1416555016{n}") for n in range(5)]
+    sender = _Watching(engine)
+    attempts = send_batch(engine, ids, sender, _unlimited(), None)
+    assert {a.outcome for a in attempts.values()} == {"sent"}
+    ages = [age for age, _ in sender.seen]
+    assert max(ages) < 0.25  # the fifth text waited 1.2 s, but was claimed only at its turn
+    for _, before in sender.seen:
+        assert before == [MessageStatus.SENT] * len(before)
+
+
+def test_a_text_left_without_an_answer_waits_for_recovery_not_a_second_send(
+    engine: Engine,
+    organisation_id: int,
+    fake_twilio: RunningFakeTwilio,
+    twilio_sender: TwilioSender,
+) -> None:
+    fake_twilio.fake.add_fault(Fault.slow(1.5, times=1), to=TO)
+    message_id = _message(engine, organisation_id)
+    attempt = send_now(engine, message_id, twilio_sender, _unlimited(), None)
+    assert (attempt.outcome, attempt.verify) == ("retry", True)
+    assert _row(engine, message_id).status == MessageStatus.SENDING
+    # A second delivery of the job cannot send it: the claim stands until recovery decides.
+    assert send_now(engine, message_id, twilio_sender, _unlimited(), None).outcome == "skipped"

@@ -85,6 +85,20 @@ def test_the_worker_explains_that_it_needs_redis() -> None:
     assert "REDIS_URL is not set" in result.output
 
 
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_a_lease_shorter_than_a_send_stops_start_up_naming_both_settings(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("SENDING_LEASE_SECONDS", "15")
+    monkeypatch.setenv("TWILIO_TIMEOUT_SECONDS", "10")
+    reset_settings()
+    result = runner.invoke(app, [command])
+    assert result.exit_code == 1
+    assert "SENDING_LEASE_SECONDS=15" in result.output
+    assert "TWILIO_TIMEOUT_SECONDS=10" in result.output
+
+
 def test_demo_runs_on_embedded_defaults_and_can_run_again(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from shared.models import (
@@ -17,7 +17,7 @@ from shared.models import (
     ReplanTicket,
     utcnow,
 )
-from shared.relay import sweep
+from shared.relay import SWEEP_LOCK_KEY, SweepResult, _process_sweep, sweep
 from shared.settings import reset_settings
 from tests.shared.conftest import queued
 
@@ -113,3 +113,53 @@ def test_reminders_are_due_for_tomorrows_published_plan(
         session.commit()
     assert sweep(engine).reminders == 1
     assert queued(stub, "notifier") == [("send_reminders", (org_id, tomorrow.isoformat()))]
+
+
+def test_one_sweep_at_a_time_the_others_skip_their_turn(
+    engine: Engine, org_id: int, stub: StubBroker
+) -> None:
+    """PostgreSQL: an advisory lock another worker holds; SQLite: this process's lock."""
+    with Session(engine) as session:
+        session.add(
+            Message(
+                organisation_id=org_id,
+                to_number="+1",
+                from_number="+1",
+                body="a",
+                send_after=utcnow() - timedelta(minutes=10),
+            )
+        )
+        session.commit()
+    with engine.connect() as other:
+        if engine.dialect.name == "postgresql":
+            other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SWEEP_LOCK_KEY})
+        else:
+            assert _process_sweep.acquire(blocking=False)
+        try:
+            assert sweep(engine) == SweepResult(0, 0, ran=False)
+        finally:
+            if engine.dialect.name == "postgresql":
+                other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SWEEP_LOCK_KEY})
+            else:
+                _process_sweep.release()
+    assert sweep(engine).messages == 1
+    assert queued(stub, "notifier") != []
+
+
+def test_a_stuck_send_gets_one_recovery_job_per_claim(
+    engine: Engine, org_id: int, stub: StubBroker
+) -> None:
+    with Session(engine) as session:
+        session.add(
+            Message(
+                organisation_id=org_id,
+                to_number="+1",
+                from_number="+1",
+                body="x",
+                status=MessageStatus.SENDING,
+                updated_at=utcnow() - timedelta(hours=1),
+            )
+        )
+        session.commit()
+    assert sweep(engine).recoveries == 1
+    assert sweep(engine).recoveries == 0  # its recovery job is queued already

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import AppSettings, SmsSettings, get_settings
+from shared.errors import ConfigurationError
+from shared.settings import (
+    AppSettings,
+    SmsSettings,
+    get_settings,
+    minimum_sending_lease,
+    reset_settings,
+)
 
 
 def test_defaults_are_the_embedded_ones() -> None:
@@ -36,3 +43,25 @@ def test_the_twilio_backend_names_each_missing_credential(monkeypatch: pytest.Mo
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC123")
     with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER"):
         SmsSettings()
+
+
+def test_a_lease_shorter_than_a_send_and_the_listing_delay_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """10 s timeout: a send may take 20 s, Twilio lists it 30 s later, 1 s margin: > 51 s."""
+    monkeypatch.setenv("SENDING_LEASE_SECONDS", "51")
+    reset_settings()
+    with pytest.raises(ConfigurationError) as refused:
+        get_settings()
+    message = str(refused.value)
+    assert "SENDING_LEASE_SECONDS=51" in message and "TWILIO_TIMEOUT_SECONDS=10" in message
+    assert "more than 51 s" in message
+
+
+def test_a_lease_just_long_enough_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SENDING_LEASE_SECONDS", "6")
+    monkeypatch.setenv("TWILIO_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("TWILIO_LIST_LAG_SECONDS", "2")
+    reset_settings()
+    assert minimum_sending_lease(get_settings().sms) == 5.0
+    assert get_settings().app.sending_lease_seconds == 6.0
