@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -95,18 +96,32 @@ def test_vehicle_reduction_ends_with_no_more_routes_than_the_main_search(
     assert len(searches) >= 2  # the main search, then at least one reduction attempt
 
 
+def decompose_round_robin(problem: Problem, how: _decompose.SubSearch) -> tuple[Solution, int]:
+    """Hand the decomposition a feasible start (ride k on car k mod 4) and three seconds.
+
+    Called directly rather than through ``solve``, so that how busy the machine is cannot
+    decide whether any sub-problem gets searched; returns the plan and how many improved.
+    """
+    c, reasons = compile_problem(problem, FAST)
+    m = backend.node_matrices(c, problem.travel, FAST.arc_cost, FAST.weights.travel)
+    start: list[list[int]] = [[] for _ in c.vehicles]
+    for k in range(len(c.requests)):
+        start[k % len(c.vehicles)] += [2 * k, 2 * k + 1]
+    before, _ = plan_of(problem, c, start, reasons)
+    assert check(problem, Solution(tuple(before), (), objective={}, stats={})) == []
+    routes, improved = _decompose.improve(c, m, start, time.monotonic() + 3.0, 0, how)
+    after, unserved = plan_of(problem, c, routes, reasons)
+    return Solution(tuple(after), tuple(unserved), objective={}, stats={}), improved
+
+
 def test_decomposition_keeps_the_plan_feasible_and_complete(
     two_cars_four_rides: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Re-optimising a few routes at a time never loses a request or breaks a rule."""
     problem = busy_morning(two_cars_four_rides, ROUTING)
     subs = spy(monkeypatch, _decompose, "_solve_sub")
-    params = replace(
-        FAST,
-        time_limit=1.5,
-        search=SearchKnobs(decompose=True, main_share=0.3, sub_seconds=0.2, construct="never"),
-    )
-    solution = solve(problem, params)
+    how = _decompose.SubSearch("", "guided_local_search", sub_seconds=0.2)
+    solution, _ = decompose_round_robin(problem, how)
     assert check(problem, solution) == []
     assert solution.unserved == ()
     assert subs, "no sub-problem was solved"
@@ -132,18 +147,8 @@ def test_cpsat_sub_problems_keep_the_plan_feasible_and_complete(
     """The CP-SAT sub-problem solver only ever returns complete, rule-abiding routes."""
     problem = busy_morning(two_cars_four_rides, ROUTING)
     cpsat = spy(monkeypatch, backend, "cpsat_routes")
-    params = replace(
-        FAST,
-        time_limit=2.0,
-        search=SearchKnobs(
-            decompose=True,
-            main_share=0.3,
-            sub_seconds=0.3,
-            sub_solver="cpsat",
-            construct="never",
-        ),
-    )
-    solution = solve(problem, params)
+    how = _decompose.SubSearch("", "guided_local_search", sub_seconds=0.3, sub_solver="cpsat")
+    solution, _ = decompose_round_robin(problem, how)
     assert check(problem, solution) == []
     assert solution.unserved == ()
     assert cpsat, "CP-SAT solved no sub-problem"
