@@ -14,6 +14,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from services.dispatch.i18n import N_, current_language, gettext, show_date, show_time
+from services.dispatch.plan_diff import (
+    CompareRow,
+    Placement,
+    StopKey,
+    change_of,
+    minute_of,
+    placements,
+    side_by_side,
+    stop_key,
+)
 from shared.driver_responses import AlertKind, driver_alerts
 from shared.i18n import time_zone as zone
 from shared.models import (
@@ -630,22 +640,8 @@ class PlanView:
     removed: list[str] = field(default_factory=list)
     # Each changed pick-up in words, so the differences are not told by colour alone.
     changes: list[str] = field(default_factory=list)
-
-
-def _change_keys(session: Session, plan: Plan) -> dict[tuple[int, str, str], tuple[int, int]]:
-    """(request, leg, stop kind) -> (driver, planned minute) of every stop in ``plan``."""
-    keys = {}
-    for stop, driver_id in session.exec(
-        select(Stop, Route.driver_id)
-        .join(Route, col(Route.id) == Stop.route_id)
-        .where(Route.plan_id == plan.id)
-    ):
-        minute = int(stop.planned_at.timestamp() // 60)
-        keys[(stop.request_id, stop.leg.value, stop.kind.value)] = (driver_id, minute)
-    return keys
-
-
-CHANGE_MINUTES = 10  # a stop moved by less than this is shown as unchanged
+    # The draft beside the published plan, driver by driver (only routes that changed).
+    comparison: list[CompareRow] = field(default_factory=list)
 
 
 def build_plan_view(
@@ -660,7 +656,7 @@ def build_plan_view(
     features: list[dict[str, object]] = []
     served = 0
     changed: int | None = None
-    old: dict[tuple[int, str, str], tuple[int, int]] = {}
+    old: dict[StopKey, Placement] = {}
     compare = (
         plan is not None
         and published is not None
@@ -668,9 +664,9 @@ def build_plan_view(
         and plan.state == PlanState.DRAFT
     )
     if compare and published is not None:
-        old = _change_keys(session, published)
+        old = placements(session, published)
         changed = 0
-    seen_keys: set[tuple[int, str, str]] = set()
+    seen_keys: set[StopKey] = set()
     changes: list[str] = []
     names = {
         d.id: d.name
@@ -721,17 +717,12 @@ def build_plan_view(
                 load += 1 if stop.kind == StopKind.PICKUP else -1
                 peak = max(peak, load)
                 request = by_id.get(stop.request_id)
-                key = (stop.request_id, stop.leg.value, stop.kind.value)
+                key = stop_key(stop)
                 seen_keys.add(key)
                 change = ""
                 if compare:
                     before = old.get(key)
-                    if before is None:
-                        change = "added"
-                    elif before[0] != route.driver_id:
-                        change = "moved"
-                    elif abs(before[1] - int(stop.planned_at.timestamp() // 60)) >= CHANGE_MINUTES:
-                        change = "retimed"
+                    change = change_of(before, (route.driver_id, minute_of(stop.planned_at)))
                     if change and changed is not None:
                         changed += 1
                     if change and stop.kind == StopKind.PICKUP:
@@ -853,6 +844,16 @@ def build_plan_view(
         changed_stops=changed,
         removed=removed,
         changes=changes,
+        comparison=side_by_side(
+            session,
+            published,
+            plan,
+            {r.id: r.code for r in requests},
+            names,
+            time_zone,
+        )
+        if compare and plan is not None and published is not None
+        else [],
     )
 
 

@@ -35,6 +35,7 @@ from shared.models import (
     Route,
     Stop,
 )
+from shared.publishing import publish_plan
 from shared.queue import build_broker, start_in_process_worker, stop_in_process_worker, use_broker
 from shared.sample import SampleSize
 from shared.settings import reset_settings
@@ -250,6 +251,47 @@ def test_publish_and_see_the_texts_delivered(
     sent: list[Any] = fake_twilio.fake.messages()
     assert len(sent) == len(statuses) > 0
     shot(page, "published-texts-laptop")
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_a_re_plan_shows_the_draft_beside_the_published_plan(
+    browser: Browser, site: str, device: str
+) -> None:
+    from shared.db import get_engine
+
+    engine = get_engine()
+    with Session(engine) as session:
+        org = session.exec(select(Organisation)).one()
+        assert org.id is not None
+        org_id = org.id
+    first = plan_and_store(org_id, DAY, time_limit=0.5, engine=engine)
+    with Session(engine) as session:
+        publish_plan(session, first.plan_id, "test")
+        session.commit()
+        request_id = session.exec(
+            select(Stop.request_id)
+            .join(Route, col(Route.id) == Stop.route_id)
+            .where(Route.plan_id == first.plan_id)
+            .order_by(col(Stop.planned_at))
+        ).first()
+    page = new_page(browser, WIDTHS[device])
+    log_in(page, site)
+    page.goto(f"{site}/dispatch/requests/{request_id}")
+    page.get_by_role("button", name="Take out of the plan").click()
+    expect(page.get_by_role("heading", name="Draft plan, version 2")).to_be_visible()
+    beside = page.get_by_role("region", name="The draft beside the published plan")
+    expect(beside.get_by_role("columnheader", name="Published plan, version 1")).to_be_attached()
+    expect(beside.get_by_role("columnheader", name="Draft plan, version 2")).to_be_attached()
+    # The ride taken out is marked in words in the published column, not by colour alone.
+    expect(beside.get_by_text("removed").first).to_be_visible()
+    beside.scroll_into_view_if_needed()
+    shot(page, f"plan-beside-en-{device}")
+    page.get_by_label("Language").select_option("zh-Hant")
+    page.get_by_role("button", name="Change language").click()
+    beside = page.get_by_role("region", name="草稿與已發佈計劃對照")
+    expect(beside.get_by_text("已移除").first).to_be_visible()
+    beside.scroll_into_view_if_needed()
+    shot(page, f"plan-beside-zh-{device}")
 
 
 @pytest.mark.parametrize("device", WIDTHS)

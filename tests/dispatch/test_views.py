@@ -21,6 +21,7 @@ from shared.models import (
     Language,
     Message,
     MessageStatus,
+    RequestStatus,
     RideRequest,
     Route,
     Stop,
@@ -79,6 +80,39 @@ def test_a_new_draft_is_compared_with_the_published_plan(scenario: Scenario) -> 
     # Each removed ride takes its pick-up and drop-off away: two stops.
     assert view.changed_stops == len(changes) + 2 * len(view.removed)
     assert len(view.changes) == sum(1 for b in changes if b.kind == StopKind.PICKUP)
+
+
+def test_the_draft_is_shown_beside_the_published_plan_with_each_change_marked(
+    scenario: Scenario,
+) -> None:
+    with Session(scenario.engine) as session:
+        publish_plan(session, scenario.plan_id, "test")
+        served = session.exec(
+            select(Stop)
+            .join(Route, col(Route.id) == Stop.route_id)
+            .where(Route.plan_id == scenario.plan_id, Stop.kind == StopKind.PICKUP)
+        ).first()
+        assert served is not None
+        ride = session.get(RideRequest, served.request_id)
+        assert ride is not None
+        ride.status = RequestStatus.CANCELLED
+        session.add(ride)
+        session.commit()
+        code = ride.reference_code
+    plan_and_store(scenario.organisation_id, DAY, time_limit=0.5, engine=scenario.engine)
+    with Session(scenario.engine) as session:
+        view = build_plan_view(session, scenario.organisation_id, DAY, TZ, None)
+    assert view.comparison, "a cancelled published ride changes at least one route"
+    # Each row is a route that changed, and the rows add up to the count on the page.
+    assert all(row.changed for row in view.comparison)
+    assert sum(row.changed for row in view.comparison) == view.changed_stops
+    removed = [s for row in view.comparison for s in row.published if s.change == "removed"]
+    assert {s.label.split(" ")[0] for s in removed} >= {code}
+    assert all(s.change != "removed" for row in view.comparison for s in row.draft)
+    # A stop moved between drivers shows in both: moved away in one row, moved here in another.
+    away = sum(1 for row in view.comparison for s in row.published if s.change == "moved-away")
+    here = sum(1 for row in view.comparison for s in row.draft if s.change == "moved")
+    assert away == here
 
 
 def test_the_views_speak_chinese_when_asked(scenario: Scenario) -> None:
