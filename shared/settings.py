@@ -48,6 +48,11 @@ class AppSettings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
     default_time_zone: str = DEFAULT_TIME_ZONE
+    max_request_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Larger request bodies are refused with 413 before any handler reads them.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level the command line logs to stderr."
     )
