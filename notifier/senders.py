@@ -66,16 +66,21 @@ class ConsoleSender:
     """Writes texts to the log instead of sending them: local development and demos."""
 
     def send(self, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
-        """Log the text (recipient masked) and pretend the provider queued it."""
+        """Log the text (recipient masked) and pretend the provider queued it.
+
+        INFO says only who (masked) and how long: a message body is personal data. The body
+        itself is logged at DEBUG, for a developer reading the demo's texts (``--verbose``).
+        """
         provider_id = f"CONSOLE-{uuid.uuid4()}"
         logger.info(
-            "console SMS %s to %s from %s (%d segments): %s",
+            "console SMS %s to %s from %s (%d characters, %d segment(s))",
             provider_id,
             mask(to),
             mask(from_),
+            len(body),
             segment_count(body),
-            body,
         )
+        logger.debug("console SMS %s body: %s", provider_id, body)
         return SendResult(provider_id=provider_id, status="queued")
 
     def find_sent(

@@ -1,16 +1,21 @@
 """Delivery tracking: Twilio's status callbacks move a message's status forward only.
 
-``POST /sms/status`` checks the signature, records every callback as a ``DeliveryEvent`` (also
-for ids we do not know, which are acknowledged, not refused, so Twilio stops retrying), and
-applies it to the message when it moves the status forward.
+``POST /sms/status`` checks the signature, then the fields (a MessageSid of Twilio's shape, a
+status word, a numeric ErrorCode; 400 otherwise), records each callback once as a
+``DeliveryEvent`` (also for ids we do not know, which are acknowledged, not refused, so Twilio
+stops retrying; a repeated one is acknowledged and not stored again), and applies it to the
+message when it moves the status forward. Only the fields used are stored: Twilio's form also
+carries both phone numbers.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Engine, insert, update
+from sqlalchemy import ColumnElement, Engine, Insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -51,39 +56,70 @@ _RANK = {
 }
 
 
-def _code(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+# Twilio's message ids: SM (text) or MM (media) and 32 hex digits.
+_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+_STATUS = re.compile(r"[a-z_]{1,32}")
+_ERROR_CODE = re.compile(r"[0-9]{1,9}")
+# What a DeliveryEvent keeps of Twilio's form; the rest (From, To, AccountSid...) is not needed.
+_KEPT_FIELDS = ("MessageStatus", "ErrorCode")
+
+
+class BadCallback(ValueError):
+    """A status callback whose fields cannot be Twilio's; the message says which."""
+
+
+def parse_callback(params: dict[str, str]) -> tuple[str, str, int | None]:
+    """The provider id, status and error code of a callback's form, or ``BadCallback``."""
+    provider_id = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    raw_code = params.get("ErrorCode", "")
+    if not provider_id or not status:
+        raise BadCallback("MessageSid and MessageStatus are required")
+    if not _SID.fullmatch(provider_id):
+        raise BadCallback("MessageSid must be SM or MM and 32 hexadecimal digits")
+    if not _STATUS.fullmatch(status):
+        raise BadCallback("MessageStatus must be a status word such as delivered")
+    if raw_code and not _ERROR_CODE.fullmatch(raw_code):
+        raise BadCallback("ErrorCode must be digits")
+    return provider_id, status, int(raw_code) if raw_code else None
+
+
+def _insert_once(session: Session) -> Insert:
+    # ON CONFLICT DO NOTHING on the (provider_id, status) key: a repeated callback adds nothing.
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(DeliveryEvent).on_conflict_do_nothing()
+    return sqlite.insert(DeliveryEvent).on_conflict_do_nothing()
 
 
 def apply_status(
     session: Session, provider_id: str, status: str, error_code: int | None, payload: dict[str, str]
 ) -> bool:
-    """Record a callback and move the message forward; True when the message changed."""
-    message_id = _advance(session, col(Message.provider_id) == provider_id, status, error_code)
-    moved = message_id is not None
-    if not moved:
-        message_id = session.exec(
-            select(Message.id).where(Message.provider_id == provider_id)
-        ).first()
-    session.execute(
-        # No RETURNING of the new id: nothing reads it.
-        insert(DeliveryEvent)
-        .inline()
+    """Record a callback and move the message forward; True when the message changed.
+
+    A callback already recorded (Twilio retries, or sends one status twice) changes nothing.
+    """
+    message_id = session.exec(select(Message.id).where(Message.provider_id == provider_id)).first()
+    stored = session.execute(
+        _insert_once(session)
         .values(
             provider_id=provider_id,
             message_id=message_id,
             status=status[:32],
             error_code=error_code,
-            payload=payload,
+            payload={k: v[:64] for k, v in payload.items() if k in _KEPT_FIELDS},
             received_at=utcnow(),
         )
-    )
+        .returning(col(DeliveryEvent.id))
+    ).first()
+    if stored is None:
+        log.info("repeated status callback %s %s ignored", provider_id, status[:32])
+        return False
     if message_id is None:
         log.info("status callback for unknown message %s recorded", provider_id)
-    elif moved and error_code is not None and _TWILIO[status][1] in _REFUSED:
+        return False
+    moved = _advance(session, col(Message.id) == message_id, status, error_code) is not None
+    if moved and error_code is not None and _TWILIO[status][1] in _REFUSED:
         # Carriers report some refusals only after the send: 30005/30006 (no such handset,
         # landline) mean the number needs a person's attention, 21610 an opt-out.
         message = session.get(Message, message_id)
@@ -189,14 +225,14 @@ def status_route(engine: Engine | None = None) -> Route:
         params = {k: v for k, v in form.items() if isinstance(v, str)}
         if not signature_is_valid(request, params, get_settings()):
             return Response("invalid signature", status_code=403, media_type="text/plain")
-        provider_id = params.get("MessageSid") or params.get("SmsSid")
-        status = params.get("MessageStatus") or params.get("SmsStatus")
-        if not provider_id or not status:
-            return Response("MessageSid and MessageStatus are required", status_code=400)
+        try:
+            provider_id, status, error_code = parse_callback(params)
+        except BadCallback as exc:
+            return Response(str(exc), status_code=400, media_type="text/plain")
 
         def store() -> None:
             with Session(engine or get_engine()) as session:
-                apply_status(session, provider_id, status, _code(params.get("ErrorCode")), params)
+                apply_status(session, provider_id, status, error_code, params)
                 session.commit()
 
         # Database work off the event loop, so one slow write does not stall every request.

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from notifier.status import status_route
+from services.body_limit import BodySizeLimit
 from services.booking.api.app import api_routes, openapi_json
 from services.booking.api.errors import http_exception_handler
 from services.booking.sms.webhook import inbound_route
@@ -54,8 +56,9 @@ def create_app() -> Starlette:
             *dispatch_routes(),
             *manifest_routes(),
         ],
+        # The body limit comes first, so no handler or middleware buffers an oversized body.
         # Session and CSRF checks act on the dispatcher pages' paths only.
-        middleware=dispatch_middleware(),
+        middleware=[Middleware(BodySizeLimit), *dispatch_middleware()],
         # JSON errors even for paths no route takes, as API clients expect.
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,

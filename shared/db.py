@@ -46,17 +46,25 @@ def prepare_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Build an engine for a database URL (SQLite or PostgreSQL)."""
+    """Build an engine for a database URL (SQLite or PostgreSQL).
+
+    SQL parameters are hidden from error messages: they hold riders' phone numbers, names and
+    texts, and an error's message goes to the logs.
+    """
     url = prepare_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
         # No pre-ping: it costs a round trip on every checkout (a tenth of a text's send time).
         # A connection broken by a server restart fails once and the pool is then refreshed.
-        return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        return create_engine(
+            url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True
+        )
     raise ConfigurationError(
         f"DATABASE_URL uses {backend!r}; rides supports sqlite:/// and postgresql:// URLs"
     )

@@ -7,10 +7,12 @@ scheduler and the sample-data generator use the same codes and sets.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from shared.errors import Conflict
+from shared.errors import Conflict, ValidationFailed
+from shared.i18n import time_zone
 from shared.models import (
     RequestKind,
     RequestStatus,
@@ -43,6 +45,55 @@ REFERENCE_LENGTH = 6
 _CODE_ATTEMPTS = 20
 # Codes are handed to riders, so by default they come from the OS's CSPRNG, not a seeded one.
 _system_rng = random.SystemRandom()
+
+
+#: The times of a request, each of which must fall on its service date.
+REQUEST_TIMES = ("arrive_by", "earliest_departure", "back_by", "return_pickup_at")
+
+
+class OutsideItsDay(ValidationFailed):
+    """A request on a day already past, or with a time on another day; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def booking_now() -> datetime:
+    """The current time for the rules on which days can be booked (tests fix it)."""
+    return utcnow()
+
+
+def check_day(request: RideRequest, zone_name: str, now: datetime | None = None) -> None:
+    """The one rule on a request's day, for every channel that creates or changes requests.
+
+    Its ``service_date`` must not be past in the organisation's time zone (today is fine), and
+    each of its times must fall on that date there: a 23:30 pick-up given as 04:30Z the next day
+    is on its date in Toronto, while 10:00 on another day would be planned on the wrong day.
+    Raises ``OutsideItsDay`` naming the field.
+    """
+    zone = time_zone(zone_name)
+    today = (now or booking_now()).astimezone(zone).date()
+    if request.service_date < today:
+        raise OutsideItsDay(
+            "service_date",
+            f"{request.service_date.isoformat()} is past (today is {today.isoformat()} in "
+            f"{zone.key}); book today or a later day",
+        )
+    for name in REQUEST_TIMES:
+        value: datetime | None = getattr(request, name)
+        if value is None:
+            continue
+        try:
+            local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+        except OverflowError:
+            raise OutsideItsDay(name, "is out of range; use a real date") from None
+        if local.date() != request.service_date:
+            raise OutsideItsDay(
+                name,
+                f"is on {local.date().isoformat()} in {zone.key}, not on "
+                f"service_date {request.service_date.isoformat()}; give a time on that day",
+            )
 
 
 def reference_code(rng: random.Random) -> str:

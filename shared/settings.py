@@ -7,10 +7,12 @@ environment, then reset).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +50,11 @@ class AppSettings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens; required outside development."
     )
     default_time_zone: str = DEFAULT_TIME_ZONE
+    max_request_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Larger request bodies are refused with 413 before any handler reads them.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level the command line logs to stderr."
     )
@@ -202,13 +209,52 @@ def check_sending_lease(app: AppSettings, sms: SmsSettings) -> None:
         )
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def _is_local_host(host: str) -> bool:
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def check_production(app: AppSettings, sms: SmsSettings) -> None:
+    """Refuse to run ``ENVIRONMENT=production`` with a setting that only suits a developer.
+
+    Without ``SMS_BACKEND=twilio`` no rider would get a text; without an auth token no
+    webhook signature could be checked; and Twilio can only call an https address it can reach,
+    which is also the address signatures are checked against.
+    """
+    if app.environment != "production":
+        return
+    problems = []
+    if sms.sms_backend != "twilio":
+        problems.append(f"SMS_BACKEND must be twilio (it is {sms.sms_backend})")
+    if sms.twilio_auth_token is None or not sms.twilio_auth_token.get_secret_value():
+        problems.append("TWILIO_AUTH_TOKEN must be set (it checks Twilio's webhook signatures)")
+    url = urlsplit(app.public_base_url)
+    if url.scheme != "https" or not url.hostname or _is_local_host(url.hostname.lower()):
+        problems.append(
+            f"PUBLIC_BASE_URL must be the https address Twilio reaches this service at, not "
+            f"{app.public_base_url!r}"
+        )
+    if problems:
+        raise ConfigurationError(f"ENVIRONMENT=production: {'; '.join(problems)}")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Build the settings from the environment once per process.
 
-    Raises ``ConfigurationError`` for settings that cannot work together (the sending lease).
+    Raises ``ConfigurationError`` for settings that cannot work together (the sending lease,
+    production with development settings).
     """
     settings = Settings(app=AppSettings(), sms=SmsSettings(), scheduler=SchedulerSettings())
+    check_production(settings.app, settings.sms)
     check_sending_lease(settings.app, settings.sms)
     return settings
 

@@ -14,7 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -67,6 +67,16 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     reset_settings()
     dispose_engines()
+
+
+#: "Now" for the rule that refuses rides on past days: before every fixed day the tests book.
+BOOKING_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _booking_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests book rides on fixed days in December 2026; they stay bookable after them."""
+    monkeypatch.setattr("shared.ride_requests.booking_now", lambda: BOOKING_NOW)
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from services.cli import app
+from services.cli._access_log import uvicorn_log_config
 from services.cli._output import friendly_errors
 from shared.errors import ConfigurationError
 from shared.settings import get_settings
@@ -27,7 +28,14 @@ def serve(
         raise ConfigurationError(
             "the in-process queue lives inside one web process; set REDIS_URL to use --workers"
         )
-    uvicorn.run("services.web:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "services.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=uvicorn_log_config(),
+    )
 
 
 @app.command()

@@ -54,6 +54,10 @@ class DeliveryEvent(SQLModel, table=True):
     """A status callback as received, kept even when it names no message we know."""
 
     __tablename__ = "delivery_event"
+    # Twilio may send one status twice (its retries); each is recorded once.
+    __table_args__ = (
+        UniqueConstraint("provider_id", "status", name="uq_delivery_event_sid_status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     provider_id: str = Field(index=True, max_length=64)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import StringConstraints, field_validator
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -13,6 +13,14 @@ from shared.i18n import DEFAULT_TIME_ZONE, Language
 from shared.models._enums import ConsentState, PlaceKind, ReviewState
 from shared.models._types import UTCDateTime, enum_check, enum_type, utcnow
 from shared.phones import to_e164
+
+# Bounds of the list and JSON fields, so one row cannot grow without limit.
+MAX_ALIASES = 20
+MAX_OPENING_HOURS_ENTRIES = 14
+MAX_LANGUAGES = 3
+MAX_SPOKEN = 10
+Alias = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+SpokenLanguage = Annotated[str, StringConstraints(min_length=1, max_length=8)]
 
 
 class Organisation(SQLModel, table=True):
@@ -44,12 +52,16 @@ class Organisation(SQLModel, table=True):
 class PlaceBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     name_zh: str | None = Field(default=None, max_length=200)
-    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    aliases: list[Alias] = Field(
+        default_factory=list, max_length=MAX_ALIASES, sa_column=Column(JSON, nullable=False)
+    )
     kind: PlaceKind = Field(sa_type=enum_type(PlaceKind), default=PlaceKind.OTHER)
     address: str = Field(default="", max_length=300)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    opening_hours: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    opening_hours: dict[str, Any] | None = Field(
+        default=None, max_length=MAX_OPENING_HOURS_ENTRIES, sa_column=Column(JSON)
+    )
 
 
 class Place(PlaceBase, table=True):
@@ -71,12 +83,14 @@ class PlaceCreate(PlaceBase):
 class PlaceUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     name_zh: str | None = Field(default=None, max_length=200)
-    aliases: list[str] | None = None
+    aliases: list[Alias] | None = Field(default=None, max_length=MAX_ALIASES)
     kind: PlaceKind | None = None
     address: str | None = Field(default=None, max_length=300)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    opening_hours: dict[str, Any] | None = None
+    opening_hours: dict[str, Any] | None = Field(
+        default=None, max_length=MAX_OPENING_HOURS_ENTRIES
+    )
 
 
 class PlacePublic(PlaceBase):
@@ -165,11 +179,13 @@ class DriverBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(max_length=20)
     languages: list[Language] = Field(
-        default_factory=lambda: [Language.EN], sa_column=Column(JSON, nullable=False)
+        default_factory=lambda: [Language.EN],
+        max_length=MAX_LANGUAGES,
+        sa_column=Column(JSON, nullable=False),
     )
     # Languages as spoken (e.g. "yue" Cantonese, "cmn" Mandarin, "en"); riders are matched on it.
-    spoken: list[str] = Field(
-        default_factory=lambda: ["en"], sa_column=Column(JSON, nullable=False)
+    spoken: list[SpokenLanguage] = Field(
+        default_factory=lambda: ["en"], max_length=MAX_SPOKEN, sa_column=Column(JSON, nullable=False)
     )
     seats: int = Field(default=3, ge=1, le=12)
     wheelchair_spaces: int = Field(default=0, ge=0, le=4)
@@ -204,8 +220,8 @@ class DriverCreate(DriverBase):
 class DriverUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = None
-    languages: list[Language] | None = None
-    spoken: list[str] | None = None
+    languages: list[Language] | None = Field(default=None, max_length=MAX_LANGUAGES)
+    spoken: list[SpokenLanguage] | None = Field(default=None, max_length=MAX_SPOKEN)
     seats: int | None = Field(default=None, ge=1, le=12)
     wheelchair_spaces: int | None = Field(default=None, ge=0, le=4)
     vehicle_description: str | None = Field(default=None, max_length=200)

@@ -161,15 +161,25 @@ def test_http_client_rewrites_twilio_urls_and_always_sets_a_timeout(
 def test_console_sender_logs_a_masked_number_and_returns_a_console_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Development texts appear in the log; the recipient's number does not."""
+    """At INFO a text is a masked number and its length, never its body or whole number."""
     sender = ConsoleSender()
     with caplog.at_level(logging.INFO, logger="notifier.senders"):
         result = sender.send(TO, FROM, "Your ride is booked", None)
     sender.close()
     assert re.fullmatch(r"CONSOLE-[0-9a-f-]{36}", result.provider_id)
     assert result.status == "queued"
-    assert "Your ride is booked" in caplog.text
+    assert "Your ride is booked" not in caplog.text
+    assert "(19 characters, 1 segment(s))" in caplog.text
     assert "+1416*****23" in caplog.text
+    assert TO not in caplog.text
+
+
+def test_console_sender_shows_the_body_only_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """A developer running the demo with --verbose can still read the texts."""
+    with caplog.at_level(logging.DEBUG, logger="notifier.senders"):
+        ConsoleSender().send(TO, FROM, "Your ride is booked", None)
+    (body_line,) = [r for r in caplog.records if "Your ride is booked" in r.getMessage()]
+    assert body_line.levelno == logging.DEBUG
     assert TO not in caplog.text
 
 

@@ -22,6 +22,8 @@ from tests.notifier.conftest import ORG_NUMBER
 TOKEN = "test-auth-token"
 BASE = "https://rides.example.org"
 URL = BASE + "/sms/status"
+SID = "SM" + "0" * 31 + "1"
+UNKNOWN_SID = "SM" + "f" * 32
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def _post(client: TestClient, params: dict[str, str], signature: str | None = No
 def _sent_message(
     engine: Engine,
     organisation_id: int,
-    sid: str = "SM1",
+    sid: str = SID,
     status: MessageStatus = MessageStatus.SENT,
 ) -> int:
     with Session(engine) as session:
@@ -71,7 +73,7 @@ def test_delivered_moves_a_sent_message_forward(
     client: TestClient, engine: Engine, organisation_id: int
 ) -> None:
     message_id = _sent_message(engine, organisation_id)
-    assert _post(client, {"MessageSid": "SM1", "MessageStatus": "delivered"}) == 204
+    assert _post(client, {"MessageSid": SID, "MessageStatus": "delivered"}) == 204
     message = _status(engine, message_id)
     assert message.status == MessageStatus.DELIVERED and message.delivered_at is not None
 
@@ -81,7 +83,7 @@ def test_a_late_sent_callback_never_moves_a_delivered_message_back(
 ) -> None:
     message_id = _sent_message(engine, organisation_id)
     for status in ("delivered", "sent", "queued", "undelivered"):
-        assert _post(client, {"MessageSid": "SM1", "MessageStatus": status}) == 204
+        assert _post(client, {"MessageSid": SID, "MessageStatus": status}) == 204
     assert _status(engine, message_id).status == MessageStatus.DELIVERED
 
 
@@ -90,8 +92,8 @@ def test_undelivered_is_final_and_keeps_its_error_code(
     client: TestClient, engine: Engine, organisation_id: int, code: str
 ) -> None:
     message_id = _sent_message(engine, organisation_id)
-    _post(client, {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": code})
-    _post(client, {"MessageSid": "SM1", "MessageStatus": "delivered"})
+    _post(client, {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": code})
+    _post(client, {"MessageSid": SID, "MessageStatus": "delivered"})
     message = _status(engine, message_id)
     assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, int(code))
 
@@ -102,7 +104,7 @@ def test_an_undeliverable_number_reported_later_is_flagged_to_dispatchers_once(
 ) -> None:
     message_id = _sent_message(engine, organisation_id)
     for status in ("undelivered", "failed"):  # a second final report changes nothing
-        _post(client, {"MessageSid": "SM1", "MessageStatus": status, "ErrorCode": code})
+        _post(client, {"MessageSid": SID, "MessageStatus": status, "ErrorCode": code})
     with Session(engine) as session:
         flags = session.exec(
             select(AuditEvent).where(AuditEvent.action == "number_undeliverable")
@@ -116,7 +118,7 @@ def test_an_opt_out_reported_by_the_carrier_stops_further_texts(
     client: TestClient, engine: Engine, organisation_id: int
 ) -> None:
     _sent_message(engine, organisation_id)
-    _post(client, {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "21610"})
+    _post(client, {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": "21610"})
     with Session(engine) as session:
         assert is_opted_out(session, organisation_id, "+14165550123")
 
@@ -125,7 +127,7 @@ def test_an_undelivered_text_for_a_reason_that_is_not_the_number_flags_nothing(
     client: TestClient, engine: Engine, organisation_id: int
 ) -> None:
     _sent_message(engine, organisation_id)
-    _post(client, {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    _post(client, {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": "30003"})
     with Session(engine) as session:
         assert session.exec(select(AuditEvent)).all() == []
         assert not is_opted_out(session, organisation_id, "+14165550123")
@@ -134,17 +136,17 @@ def test_an_undelivered_text_for_a_reason_that_is_not_the_number_flags_nothing(
 def test_a_callback_for_an_unknown_id_is_recorded_and_acknowledged(
     client: TestClient, engine: Engine
 ) -> None:
-    assert _post(client, {"MessageSid": "SMunknown", "MessageStatus": "delivered"}) == 204
+    assert _post(client, {"MessageSid": UNKNOWN_SID, "MessageStatus": "delivered"}) == 204
     with Session(engine) as session:
         [event] = session.exec(select(DeliveryEvent)).all()
-    assert (event.provider_id, event.message_id, event.status) == ("SMunknown", None, "delivered")
+    assert (event.provider_id, event.message_id, event.status) == (UNKNOWN_SID, None, "delivered")
 
 
 def test_a_forged_signature_is_refused_and_changes_nothing(
     client: TestClient, engine: Engine, organisation_id: int
 ) -> None:
     message_id = _sent_message(engine, organisation_id)
-    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    params = {"MessageSid": SID, "MessageStatus": "delivered"}
     assert _post(client, params, signature="forged") == 403
     assert _post(client, params, signature="") == 403
     assert _status(engine, message_id).status == MessageStatus.SENT
@@ -158,7 +160,7 @@ def test_without_an_auth_token_callbacks_are_refused(
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     reset_settings()
     with TestClient(Starlette(routes=[status_route(engine)])) as client:
-        response = client.post("/sms/status", data={"MessageSid": "SM1", "MessageStatus": "sent"})
+        response = client.post("/sms/status", data={"MessageSid": SID, "MessageStatus": "sent"})
     assert response.status_code == 403
 
 
@@ -171,13 +173,13 @@ def test_a_late_sent_callback_racing_a_delivered_one_cannot_move_the_status_back
     # Still 'sending' in our books: the provider's answer and its callbacks crossed.
     message_id = _sent_message(engine, organisation_id, status=MessageStatus.SENDING)
     with Session(engine) as first:
-        assert apply_status(first, "SM1", "delivered", None, {})
+        assert apply_status(first, SID, "delivered", None, {})
         first.flush()  # the row is locked until commit
         late: list[bool] = []
 
         def sent_callback() -> None:
             with Session(engine) as second:
-                late.append(apply_status(second, "SM1", "sent", None, {}))
+                late.append(apply_status(second, SID, "sent", None, {}))
                 second.commit()
 
         racer = threading.Thread(target=sent_callback)
@@ -190,3 +192,83 @@ def test_a_late_sent_callback_racing_a_delivered_one_cannot_move_the_status_back
     with Session(engine) as session:
         events = session.exec(select(DeliveryEvent.status)).all()
     assert sorted(events) == ["delivered", "sent"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"MessageSid": "SM1", "MessageStatus": "delivered"}, "32 hexadecimal digits"),
+        ({"MessageSid": "XX" + "0" * 32, "MessageStatus": "delivered"}, "SM or MM"),
+        ({"MessageSid": "SM" + "G" * 32, "MessageStatus": "delivered"}, "SM or MM"),
+        ({"MessageSid": SID + "0", "MessageStatus": "delivered"}, "SM or MM"),
+        ({"MessageSid": SID, "MessageStatus": "delivered'; --"}, "status word"),
+        ({"MessageSid": SID, "MessageStatus": "x" * 40}, "status word"),
+        ({"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": "30005x"}, "digits"),
+        ({"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": "9" * 4400}, "digits"),
+        ({"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": "-1"}, "digits"),
+        ({"MessageStatus": "delivered"}, "required"),
+    ],
+    ids=["short", "prefix", "not-hex", "long", "status-sql", "status-long", "code-letters",
+         "code-huge", "code-negative", "no-sid"],
+)  # fmt: skip
+def test_a_callback_with_fields_twilio_never_sends_is_refused_and_stores_nothing(
+    client: TestClient,
+    engine: Engine,
+    organisation_id: int,
+    params: dict[str, str],
+    message: str,
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    signed = RequestValidator(TOKEN).compute_signature(URL, params)
+    response = client.post("/sms/status", data=params, headers={"X-Twilio-Signature": signed})
+    assert response.status_code == 400
+    assert message in response.text
+    assert _status(engine, message_id).status == MessageStatus.SENT
+    with Session(engine) as session:
+        assert session.exec(select(DeliveryEvent)).all() == []
+
+
+def test_a_callback_stores_only_the_fields_it_needs(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    """Twilio's form carries both phone numbers; the event keeps the status and error only."""
+    _sent_message(engine, organisation_id)
+    params = {
+        "MessageSid": SID,
+        "SmsSid": SID,
+        "AccountSid": "AC" + "0" * 32,
+        "From": ORG_NUMBER,
+        "To": "+14165550123",
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+    }
+    assert _post(client, params) == 204
+    with Session(engine) as session:
+        [event] = session.exec(select(DeliveryEvent)).all()
+    assert event.payload == {"MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert "+14165550123" not in str(event.payload)
+
+
+def test_a_repeated_callback_is_acknowledged_and_not_stored_again(
+    client: TestClient, engine: Engine, organisation_id: int
+) -> None:
+    message_id = _sent_message(engine, organisation_id)
+    params = {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": "30005"}
+    for _ in range(3):
+        assert _post(client, params) == 204
+    assert _post(client, {"MessageSid": SID, "MessageStatus": "delivered"}) == 204
+    with Session(engine) as session:
+        events = session.exec(select(DeliveryEvent.status)).all()
+        flags = session.exec(select(AuditEvent)).all()
+    assert sorted(events) == ["delivered", "undelivered"]
+    assert len(flags) == 1
+    assert _status(engine, message_id).status == MessageStatus.UNDELIVERED
+
+
+def test_a_repeated_callback_for_an_unknown_id_is_stored_once(
+    client: TestClient, engine: Engine
+) -> None:
+    for _ in range(2):
+        assert _post(client, {"MessageSid": UNKNOWN_SID, "MessageStatus": "sent"}) == 204
+    with Session(engine) as session:
+        assert len(session.exec(select(DeliveryEvent)).all()) == 1

@@ -65,3 +65,73 @@ def test_a_lease_just_long_enough_is_accepted(monkeypatch: pytest.MonkeyPatch) -
     reset_settings()
     assert minimum_sending_lease(get_settings().sms) == 5.0
     assert get_settings().app.sending_lease_seconds == 6.0
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    """A production environment that passes every check, with ``values`` changed."""
+    base = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": "s3cret-s3cret-s3cret",
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC123",
+        "TWILIO_AUTH_TOKEN": "token",
+        "TWILIO_FROM_NUMBER": "+14165550100",
+        "PUBLIC_BASE_URL": "https://rides.example.org",
+    }
+    for name, value in (base | values).items():
+        if value:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    reset_settings()
+
+
+def test_production_with_real_settings_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
+    assert get_settings().app.environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"SMS_BACKEND": "console"}, "SMS_BACKEND must be twilio"),
+        ({"SMS_BACKEND": "console", "TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN must be set"),
+        ({"PUBLIC_BASE_URL": "http://rides.example.org"}, "PUBLIC_BASE_URL must be the https"),
+        ({"PUBLIC_BASE_URL": "https://127.0.0.1:8000"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://localhost"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://[::1]:8443"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://0.0.0.0"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "rides.example.org"}, "PUBLIC_BASE_URL"),
+    ],
+    ids=["console", "no-token", "http", "loopback-v4", "localhost", "loopback-v6", "any", "bare"],
+)
+def test_production_fails_fast_naming_the_development_setting(
+    monkeypatch: pytest.MonkeyPatch, changes: dict[str, str], named: str
+) -> None:
+    _production(monkeypatch, **changes)
+    with pytest.raises(ConfigurationError, match="ENVIRONMENT=production") as refused:
+        get_settings()
+    assert named in str(refused.value)
+
+
+def test_development_keeps_its_local_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same values are fine outside production: the demo runs on them."""
+    _production(monkeypatch, ENVIRONMENT="development", SMS_BACKEND="console")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    reset_settings()
+    assert get_settings().sms.sms_backend == "console"
+
+
+def test_serve_refuses_to_start_production_on_development_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`rides serve` stops at start-up with the message, before uvicorn listens."""
+    from typer.testing import CliRunner
+
+    from services.cli import app
+    from services.cli import commands as _commands  # noqa: F401  (registers the commands)
+
+    _production(monkeypatch, PUBLIC_BASE_URL="http://localhost:8000")
+    result = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert "PUBLIC_BASE_URL must be the https" in result.output

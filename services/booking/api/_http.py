@@ -7,7 +7,8 @@ from it, so what the document says and what the endpoint does cannot drift apart
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.booking.api._input import Query, parse_body, parse_id, parse_query
+from services.booking.api._rate import KeyRate
 from services.booking.api._shape import body_schema
 from services.booking.api.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
 from services.booking.api.errors import InvalidInput, Unavailable, error_response
@@ -91,15 +93,27 @@ EngineSource = Callable[[], Engine]
 
 
 def endpoint(
-    operation: Operation, engine: EngineSource
+    operation: Operation, engine: EngineSource, limit: KeyRate
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A Starlette endpoint running ``operation``; every error becomes a JSON response."""
+    """A Starlette endpoint running ``operation``; every error becomes a JSON response.
+
+    ``limit`` counts calls per key; the API's endpoints share one.
+    """
 
     async def run(request: Request) -> Response:
         try:
-            raw = await request.body() if operation.body is not None else b""
+            # Authenticate before reading anything: a call with no plausible key is answered
+            # without touching the database, and a body is read only for a valid key.
+            key = check_key_shape(request.headers.get(API_KEY_HEADER))
+            organisation_id = None
+            raw = b""
+            if operation.body is not None:
+                organisation_id = await run_in_threadpool(_authenticate, engine, key, limit)
+                raw = await request.body()
             # The database calls are blocking, so they run on a worker thread.
-            reply = await run_in_threadpool(_serve, operation, engine, request, raw)
+            reply = await run_in_threadpool(
+                _serve, operation, engine, request, key, organisation_id, limit, raw
+            )
         except Exception as exc:
             return error_response(exc)
         if reply.body is None:
@@ -109,24 +123,11 @@ def endpoint(
     return run
 
 
-def _serve(operation: Operation, engine: EngineSource, request: Request, raw: bytes) -> Reply:
-    # Authenticate before reading input, so callers without a key learn nothing more; a call
-    # with no plausible key is answered without touching the database.
-    key = check_key_shape(request.headers.get(API_KEY_HEADER))
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Database failures as the client's errors (the transaction is already rolled back)."""
     try:
-        with session_scope(engine()) as session:
-            organisation = organisation_for_key(session, key)
-            assert organisation.id is not None
-            raw_id = request.path_params.get("id")
-            call = Call(
-                session=session,
-                organisation_id=organisation.id,
-                path_id=None if raw_id is None else parse_id(str(raw_id), operation.noun),
-                query=parse_query(operation.query, request.query_params),
-                body=None if operation.body is None else _body(operation, operation.body, raw),
-                url=request.url,
-            )
-            return operation.handler(call)
+        yield
     except IntegrityError as exc:
         raise _integrity_error(exc) from exc
     except OperationalError as exc:
@@ -136,6 +137,43 @@ def _serve(operation: Operation, engine: EngineSource, request: Request, raw: by
     except DataError as exc:
         # Input checks should stop these first; this keeps a missed case a 422, not a 500.
         raise InvalidInput.one("body", "a value does not fit the database; check lengths") from exc
+
+
+def _authenticate(engine: EngineSource, key: str, limit: KeyRate) -> int:
+    """The key's organisation id, once its call is counted against the key's rate."""
+    with _database_errors(), session_scope(engine()) as session:
+        organisation = organisation_for_key(session, key)
+        assert organisation.id is not None
+    limit.check(organisation.id)
+    return organisation.id
+
+
+def _serve(
+    operation: Operation,
+    engine: EngineSource,
+    request: Request,
+    key: str,
+    organisation_id: int | None,
+    limit: KeyRate,
+    raw: bytes,
+) -> Reply:
+    with _database_errors(), session_scope(engine()) as session:
+        if organisation_id is None:
+            # A call without a body authenticates in its own transaction (one round trip less).
+            organisation = organisation_for_key(session, key)
+            assert organisation.id is not None
+            organisation_id = organisation.id
+            limit.check(organisation_id)
+        raw_id = request.path_params.get("id")
+        call = Call(
+            session=session,
+            organisation_id=organisation_id,
+            path_id=None if raw_id is None else parse_id(str(raw_id), operation.noun),
+            query=parse_query(operation.query, request.query_params),
+            body=None if operation.body is None else _body(operation, operation.body, raw),
+            url=request.url,
+        )
+        return operation.handler(call)
 
 
 def _body(operation: Operation, model: type[BaseModel], raw: bytes) -> BaseModel:
@@ -167,10 +205,15 @@ def _integrity_error(exc: IntegrityError) -> RidesError:
 
 
 def next_url(url: URL, limit: int, offset: int, total: int) -> str | None:
-    """The URL of the page after this one, or None on the last page."""
+    """The URL of the page after this one, or None on the last page.
+
+    A path with its query, without scheme and host: those would come from the request's Host
+    header, which the client chooses, so an absolute link could point anywhere.
+    """
     if offset + limit >= total:
         return None
-    return str(url.include_query_params(limit=limit, offset=offset + limit))
+    following = url.include_query_params(limit=limit, offset=offset + limit)
+    return f"{following.path}?{following.query}"
 
 
 def default_engine() -> Engine:

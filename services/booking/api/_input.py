@@ -32,6 +32,11 @@ Q = TypeVar("Q", bound="Query")
 # Primary and foreign keys are 32-bit INTEGER columns on PostgreSQL.
 MAX_ID = 2**31 - 1
 MAX_BODY_BYTES = 256 * 1024
+# No field needs more; pydantic cannot serialise deeper than 255 levels, so a deeper document
+# stored in a JSON column could never be read back.
+MAX_JSON_DEPTH = 32
+# Python refuses to convert longer integers (CVE-2020-10735); no field needs a tenth of that.
+MAX_INTEGER_DIGITS = 100
 # Set by the server, never by a client; named in the error so the client knows why.
 SERVER_FIELDS = frozenset(
     {
@@ -133,6 +138,8 @@ def parse_body(
     data = _load_json(raw)
     if not isinstance(data, dict):
         raise InvalidInput.one("body", "send a JSON object")
+    # Before anything echoes a key back: a lone surrogate cannot be written into the answer.
+    _check_values(data)
     refused = [
         FieldProblem(f"body.{key}", _refusal(key, fixed))
         for key in data
@@ -140,7 +147,6 @@ def parse_body(
     ]
     if refused:
         raise InvalidInput(refused)
-    _check_values(data)
     problems = type_problems(data, schema)
     if problems:
         raise InvalidInput(problems)
@@ -178,10 +184,18 @@ def _reject_constant(name: str) -> float:
     raise InvalidInput.one("body", f"{name} is not a number JSON allows; send a finite number")
 
 
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise InvalidInput.one(
+            "body", f"a number has more than {MAX_INTEGER_DIGITS} digits; send a smaller one"
+        )
+    return int(digits)
+
+
 def _load_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except UnicodeDecodeError as exc:
         raise InvalidInput.one("body", "the body is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
@@ -192,9 +206,13 @@ def _load_json(raw: bytes) -> Any:
 
 def _check_values(data: Any) -> None:
     # Iterative on purpose: a deeply nested document must not exhaust the stack here either.
-    pending: list[tuple[str, Any]] = [("body", data)]
+    pending: list[tuple[str, Any, int]] = [("body", data, 0)]
     while pending:
-        path, value = pending.pop()
+        path, value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput.one(
+                "body", f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+            )
         if isinstance(value, str):
             _clean_text(value, path)
         elif isinstance(value, float) and not math.isfinite(value):
@@ -203,9 +221,11 @@ def _check_values(data: Any) -> None:
         elif isinstance(value, dict):
             for key, item in value.items():
                 _clean_text(key, path)
-                pending.append((f"{path}.{key}", item))
+                pending.append((f"{path}.{key}", item, depth + 1))
         elif isinstance(value, list):
-            pending.extend((f"{path}.{index}", item) for index, item in enumerate(value))
+            pending.extend(
+                (f"{path}.{index}", item, depth + 1) for index, item in enumerate(value)
+            )
 
 
 def _clean_text(value: str, field: str) -> str:

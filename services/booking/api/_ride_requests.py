@@ -25,6 +25,7 @@ from services.booking.api.errors import InvalidInput
 from shared.errors import Conflict
 from shared.models import (
     DEFAULT_PRIORITY,
+    Organisation,
     Place,
     RequestKind,
     RequestSource,
@@ -40,7 +41,9 @@ from shared.outbox import queue_replan
 from shared.ride_requests import (
     API_ACTOR,
     CHANGEABLE_STATUSES,
+    OutsideItsDay,
     cancel,
+    check_day,
     record_creation,
     sync_return_leg,
     unused_reference_code,
@@ -86,11 +89,17 @@ def _check_times(request: RideRequest) -> None:
             raise InvalidInput.one(f"body.{name}", "is out of range; use a real date") from exc
 
 
-def _check_return(request: RideRequest) -> None:
+def _check_return(session: Session, request: RideRequest) -> None:
     _check_times(request)
     back, arrive = request.return_pickup_at, request.arrive_by
     if back is not None and arrive is not None and back <= arrive:
         raise InvalidInput.one("body.return_pickup_at", "must be after arrive_by")
+    organisation = session.get(Organisation, request.organisation_id)
+    assert organisation is not None
+    try:
+        check_day(request, organisation.time_zone)
+    except OutsideItsDay as exc:
+        raise InvalidInput.one(f"body.{exc.field}", str(exc)) from exc
 
 
 def _create(call: Call) -> Reply:
@@ -111,7 +120,7 @@ def _create(call: Call) -> Reply:
             "priority": DEFAULT_PRIORITY[body.kind] if body.priority is None else body.priority,
         },
     )
-    _check_return(request)
+    _check_return(session, request)
     record_creation(session, request)
     sync_return_leg(session, request)
     queue_replan(session, org, request.service_date)
@@ -155,7 +164,7 @@ def _update(call: Call) -> Reply:
     patch(request, changes, RideRequestCreate)
     if request.priority is None:
         request.priority = DEFAULT_PRIORITY[request.kind]
-    _check_return(request)
+    _check_return(session, request)
     request.updated_at = utcnow()
     session.add(request)
     sync_return_leg(session, request)

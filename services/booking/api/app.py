@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from services.booking.api._http import Operation, default_engine, endpoint
 from services.booking.api._network import network_operations
+from services.booking.api._rate import KeyRate
 from services.booking.api._ride_requests import request_operations
 from services.booking.api.errors import error_response, http_exception_handler
 from services.booking.api.openapi import API_ROOT, build_document
@@ -55,9 +56,10 @@ def api_routes(engine: Engine | None = None) -> list[BaseRoute]:
         return engine
 
     source = default_engine if engine is None else injected
+    limit = KeyRate.from_settings()
     by_path: dict[str, dict[str, Endpoint]] = {}
     for op in api_operations():
-        by_path.setdefault(op.path, {})[op.method] = endpoint(op, source)
+        by_path.setdefault(op.path, {})[op.method] = endpoint(op, source, limit)
     routes: list[BaseRoute] = [Route("/openapi.json", openapi_json, methods=["GET"])]
     # One route per path, so a 405's Allow header lists every method the path supports.
     routes.extend(

@@ -88,6 +88,19 @@ class Unavailable(ApiError):
         super().__init__(message, headers={"Retry-After": "1"})
 
 
+class TooManyRequests(ApiError):
+    """The key made more calls than its rate allows; nothing was done."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many calls with this API key; wait {retry_after} s (Retry-After) and slow down",
+            headers={"Retry-After": str(max(1, retry_after))},
+        )
+
+
 class InvalidInput(ApiError):
     """Input that cannot be accepted, with one problem per field; nothing was changed."""
 

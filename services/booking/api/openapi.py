@@ -26,6 +26,7 @@ _STATUS_TEXT = {
     404: "No such row in your organisation",
     409: "Clashes with existing rows or the row's state; nothing changed",
     422: "Invalid input, one message per field; nothing changed",
+    429: "Too many calls with this API key; nothing changed, wait (see Retry-After)",
     503: "The database is busy; nothing changed, try again (see Retry-After)",
 }
 
@@ -92,7 +93,7 @@ def _operation(op: Operation, components: _Components) -> dict[str, Any]:
         shape = components.page if listing else components.item
         success["content"] = _json(shape(op.response))
     responses[str(op.status)] = success
-    for status in (401, *op.errors, 503):
+    for status in (401, *op.errors, 429, 503):
         responses[str(status)] = {
             "description": _STATUS_TEXT[status],
             "content": _json(components.error),

@@ -44,7 +44,14 @@ from shared.models import (
 )
 from shared.phones import mask
 from shared.request_status import SMS_ACTOR
-from shared.ride_requests import CHANGEABLE_STATUSES, cancel, record_creation, sync_return_leg
+from shared.ride_requests import (
+    CHANGEABLE_STATUSES,
+    OutsideItsDay,
+    cancel,
+    check_day,
+    record_creation,
+    sync_return_leg,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +140,12 @@ def _create(
     )
     _way_home(request, action, time_zone(parties.organisation.time_zone),
               parties.organisation.grocery_wait_minutes)  # fmt: skip
+    try:
+        check_day(request, parties.organisation.time_zone, now)
+    except OutsideItsDay as exc:
+        # The conversation only books days ahead; a way home past midnight lands here.
+        flag(session, parties, f"SMS booking {action.reference_code}: {exc.field} {exc}", now)
+        return set()
     record_creation(session, request, SMS_ACTOR)
     sync_return_leg(session, request, SMS_ACTOR)
     return {action.ride_date}

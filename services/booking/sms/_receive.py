@@ -107,7 +107,7 @@ def receive(
             session.flush()
         except IntegrityError:
             session.rollback()
-            return _replay(session, sms.sid)
+            return _replay(session, org.id, sms)
         reply, days = _answer(session, org, inbound, sms, now, limit, rng)
         inbound.reply_body = None if reply is None else reply[:_BODY_LIMIT]
         session.add(inbound)
@@ -121,11 +121,20 @@ def receive(
         return Outcome(reply)
 
 
-def _replay(session: Session, sid: str) -> Outcome:
+def _replay(session: Session, organisation_id: int, sms: InboundSms) -> Outcome:
+    # Only a retry of the same text (same organisation, same sender) gets the stored reply;
+    # a MessageSid reused for another number or organisation must not read someone else's.
     stored = session.exec(
-        select(InboundMessage).where(InboundMessage.provider_message_id == sid)
-    ).one()
-    log.info("retried webhook for %s answered from the stored reply", sid)
+        select(InboundMessage).where(
+            InboundMessage.provider_message_id == sms.sid,
+            InboundMessage.organisation_id == organisation_id,
+            InboundMessage.from_number == sms.from_number,
+        )
+    ).first()
+    if stored is None:
+        log.warning("MessageSid %s reused by another sender or organisation: ignored", sms.sid)
+        return Outcome(None, replayed=True)
+    log.info("retried webhook for %s answered from the stored reply", sms.sid)
     return Outcome(stored.reply_body, replayed=True)
 
 

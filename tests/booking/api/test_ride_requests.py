@@ -181,7 +181,15 @@ def test_requests_are_filtered_by_day_status_rider_and_kind(
 ) -> None:
     other = ours.create("/riders", bodies.rider(phone="4165550177"))["id"]
     ours.create("/ride-requests", bodies.grocery(booked["rider"], booked["store"]))
-    ours.create("/ride-requests", bodies.grocery(other, booked["store"], service_date="2026-12-04"))
+    ours.create(
+        "/ride-requests",
+        bodies.grocery(
+            other,
+            booked["store"],
+            service_date="2026-12-04",
+            earliest_departure="2026-12-04T09:00:00-05:00",
+        ),
+    )
     ours.create("/ride-requests", bodies.appointment(other, booked["clinic"]))
     assert ours.get("/ride-requests", service_date=bodies.DAY).json()["total"] == 3
     assert ours.get("/ride-requests", rider_id=other).json()["total"] == 3

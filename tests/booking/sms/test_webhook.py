@@ -78,6 +78,23 @@ def test_a_retried_message_sid_gets_the_same_reply_and_books_nothing_twice(
     assert reply is not None and "ride code is" in reply
 
 
+def test_a_message_sid_replayed_from_another_number_does_not_get_the_first_senders_reply(
+    make_client: AppFactory, world: World
+) -> None:
+    """The stored reply is looked up within the organisation and the sender: a reused
+    MessageSid from someone else is acknowledged silently and reads nothing."""
+    phone = _ready_to_confirm(make_client, world)
+    params = phone.params("yes")
+    first = reply_of(post(phone.client, params))
+    assert first is not None and "ride code is" in first
+    other = Phone(phone.client, STRANGER, to=world.number)
+    stolen = other.params("anything", sid=params["MessageSid"])
+    assert reply_of(post(phone.client, stolen)) is None
+    assert count(world, InboundMessage) == 2
+    # The rightful sender's retry still gets its reply.
+    assert reply_of(post(phone.client, params)) == first
+
+
 def test_a_retried_silent_answer_stays_silent(make_client: AppFactory, world: World) -> None:
     phone = Phone(make_client(), STRANGER, to=world.number)
     assert phone.send("STOP") is not None
