@@ -19,8 +19,10 @@ from starlette.routing import Route
 
 from notifier.errors import Outcome as ErrorOutcome
 from notifier.errors import classify_error
+from shared import metrics
 from shared.consent import record_consent
-from shared.db import get_engine
+from shared.db import DATABASE_AWAY, get_engine
+from shared.held import HeldWebhook, keep
 from shared.models import AuditEvent, ConsentState, DeliveryEvent, Message, MessageStatus, utcnow
 from shared.phones import mask
 from shared.settings import get_settings
@@ -181,6 +183,15 @@ def replay_early_callbacks(session: Session, provider_id: str) -> None:
         _advance(session, col(Message.id) == message_id, event.status, event.error_code)
 
 
+def record_callback(engine: Engine, params: dict[str, str]) -> None:
+    """Store one status callback's form (already checked to have an id and a status)."""
+    provider_id = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    with Session(engine) as session:
+        apply_status(session, provider_id, status, _code(params.get("ErrorCode")), params)
+        session.commit()
+
+
 def status_route(engine: Engine | None = None) -> Route:
     """The ``POST /sms/status`` route, on ``engine`` (default: the configured database)."""
 
@@ -194,13 +205,14 @@ def status_route(engine: Engine | None = None) -> Route:
         if not provider_id or not status:
             return Response("MessageSid and MessageStatus are required", status_code=400)
 
-        def store() -> None:
-            with Session(engine or get_engine()) as session:
-                apply_status(session, provider_id, status, _code(params.get("ErrorCode")), params)
-                session.commit()
-
         # Database work off the event loop, so one slow write does not stall every request.
-        await run_in_threadpool(store)
+        try:
+            await run_in_threadpool(record_callback, engine or get_engine(), params)
+        except DATABASE_AWAY:
+            # Kept for the web app to apply once the database is back (shared.held).
+            if await run_in_threadpool(keep, HeldWebhook("status", params)) is None:
+                return Response("cannot take callbacks right now", status_code=503)
+        metrics.status_callback(status)
         return Response(status_code=204)
 
     return Route("/sms/status", sms_status, methods=["POST"])
