@@ -7,6 +7,7 @@ what failed) and ``/metrics`` (Prometheus, every web process of the deployment a
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,7 +43,7 @@ from shared.queue import (
 async def healthz(request: Request) -> JSONResponse:
     """Liveness: always 200 while the process answers; reports what the last check found down."""
     replayer: Replayer | None = getattr(request.app.state, "replayer", None)
-    body: dict[str, Any] = {"status": "ok"}
+    body: dict[str, Any] = {"status": "ok", "process": os.getpid()}
     if replayer is not None:
         watch = replayer.watch
         body["database"] = watch.problem or "ok"

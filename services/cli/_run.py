@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from typing import Annotated
 
@@ -35,6 +36,10 @@ def serve(
     # One folder of metric samples for every web process, so /metrics adds them all up.
     own_folder = metrics.MULTIPROC_ENV not in os.environ
     folder = metrics.use_multiprocess_dir()
+    # uvicorn hands SIGTERM / SIGINT back to the handler it found once it has shut down: make
+    # that an exit rather than a kill, so the folder of samples made here is removed.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
     try:
         # No logging config of uvicorn's own: its lines go through ours (masked, LOG_FORMAT).
         uvicorn.run(
@@ -48,6 +53,10 @@ def serve(
     finally:
         if own_folder:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command()
