@@ -214,7 +214,8 @@ def test_texts_sent_while_postgresql_is_down_are_processed_once_when_it_is_back(
         assert serve.get("/api/v1/riders", headers=api).status_code == 200
         scraped = serve.get("/metrics").text
         assert _metric(scraped, 'rides_inbound_texts_total{outcome="held"') == len(kept) + 1
-        assert _metric(scraped, "rides_outbound_texts_total") > 0  # the replies, being sent
+        if store == "journal":  # the in-process queue sends the replies inside this process
+            assert _metric(scraped, "rides_outbound_texts_total") > 0
         assert (
             _metric(scraped, 'rides_inbound_texts_total{outcome="handled_later"') == len(kept) + 1
         )
