@@ -57,11 +57,19 @@ def test_each_worker_runs_only_its_own_queue_and_is_checked_by_rides_check() -> 
 
 
 def test_the_worker_queues_are_the_queues_the_actors_use() -> None:
+    from services.cli._run import QUEUES
     from services.worker import broker
+    from shared.queue import declared_actors
 
-    used = {name for name in broker.get_declared_queues() if not name.endswith(".DQ")}
-    services = _compose()["services"]
-    commands = [_command(services[name]) for name in ("scheduler", "notifier")]
+    assert broker is not None  # importing it declared every product actor
+    used = {
+        declared.queue_name
+        for declared in declared_actors()
+        if declared.fn.__module__.split(".")[0] in ("scheduler", "notifier")
+    }
+    assert used == set(QUEUES)
+    stack = _compose()["services"]
+    commands = [_command(stack[name]) for name in ("scheduler", "notifier")]
     run = {command[command.index("--queues") + 1] for command in commands}
     assert run == used
 

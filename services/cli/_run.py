@@ -55,6 +55,10 @@ def serve(
             shutil.rmtree(folder, ignore_errors=True)
 
 
+#: The queues the actors use: ``scheduler`` (plan_day) and ``notifier`` (everything sent).
+QUEUES = ("scheduler", "notifier")
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -87,7 +91,7 @@ def worker(
         str(threads),
     ]
     if queues:
-        known = {"scheduler", "notifier"}
+        known = set(QUEUES)
         unknown = sorted(set(queues) - known)
         if unknown:
             raise ConfigurationError(
