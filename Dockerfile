@@ -1,4 +1,4 @@
-# The rides image: one image for the migrate job, the web app and the worker.
+# The rides image: one image for the migrate job, the web app and the workers.
 FROM python:3.11-slim AS build
 RUN pip install --no-cache-dir uv
 WORKDIR /app
@@ -14,7 +14,10 @@ FROM python:3.11-slim
 RUN useradd --create-home rides
 WORKDIR /app
 COPY --from=build /app /app
+# data/ holds the journal of webhooks kept while the database is away (a volume in compose).
+RUN mkdir -p /app/data && chown rides:rides /app/data
 ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1
 USER rides
-EXPOSE 8000
+# 8000: the web app (/healthz, /readyz, /metrics); 9191: a worker's /metrics.
+EXPOSE 8000 9191
 CMD ["rides", "serve", "--host", "0.0.0.0", "--port", "8000"]

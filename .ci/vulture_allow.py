@@ -59,3 +59,7 @@ _.plan_version
 # Read by name in the manifest's Jinja2 template, and by the dispatcher's day board.
 _.day_label
 _.driver_name
+
+# prometheus-client: the value class it reads when a metric is made; a collector's collect().
+_.ValueClass
+_.collect

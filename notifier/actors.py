@@ -10,6 +10,7 @@ from notifier.plan_texts import write_plan_texts, write_reminders
 from notifier.ratelimit import RateLimiter, build_rate_limiter
 from notifier.senders import SmsSender, build_sender
 from notifier.sending import recover, send_batch
+from shared import metrics
 from shared.db import get_engine, session_scope
 from shared.outbox import RECOVER_MESSAGE, SEND_MESSAGE, enqueue
 from shared.queue import actor
@@ -53,6 +54,8 @@ def send_messages(message_ids: list[int]) -> None:
     sender, limiter = runtime()
     attempts = send_batch(get_engine(), message_ids, sender, limiter, status_callback_url())
     for message_id, attempt in attempts.items():
+        if attempt.outcome != "skipped":
+            metrics.outbound_text(attempt.outcome)
         if attempt.verify:
             # No answer came: the provider may have the text, so recovery asks it first.
             enqueue(RECOVER_MESSAGE, message_id, delay=timedelta(seconds=attempt.delay + 1))

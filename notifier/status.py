@@ -24,8 +24,10 @@ from starlette.routing import Route
 
 from notifier.errors import Outcome as ErrorOutcome
 from notifier.errors import classify_error
+from shared import metrics
 from shared.consent import record_consent
-from shared.db import get_engine
+from shared.db import DATABASE_AWAY, get_engine
+from shared.held import HeldWebhook, keep
 from shared.models import AuditEvent, ConsentState, DeliveryEvent, Message, MessageStatus, utcnow
 from shared.phones import mask
 from shared.settings import get_settings
@@ -217,6 +219,14 @@ def replay_early_callbacks(session: Session, provider_id: str) -> None:
         _advance(session, col(Message.id) == message_id, event.status, event.error_code)
 
 
+def record_callback(engine: Engine, params: dict[str, str]) -> None:
+    """Store one status callback's form (already checked by ``parse_callback``)."""
+    provider_id, status, error_code = parse_callback(params)
+    with Session(engine) as session:
+        apply_status(session, provider_id, status, error_code, params)
+        session.commit()
+
+
 def status_route(engine: Engine | None = None) -> Route:
     """The ``POST /sms/status`` route, on ``engine`` (default: the configured database)."""
 
@@ -226,17 +236,18 @@ def status_route(engine: Engine | None = None) -> Route:
         if not signature_is_valid(request, params, get_settings()):
             return Response("invalid signature", status_code=403, media_type="text/plain")
         try:
-            provider_id, status, error_code = parse_callback(params)
+            _, status, _ = parse_callback(params)
         except BadCallback as exc:
             return Response(str(exc), status_code=400, media_type="text/plain")
 
-        def store() -> None:
-            with Session(engine or get_engine()) as session:
-                apply_status(session, provider_id, status, error_code, params)
-                session.commit()
-
         # Database work off the event loop, so one slow write does not stall every request.
-        await run_in_threadpool(store)
+        try:
+            await run_in_threadpool(record_callback, engine or get_engine(), params)
+        except DATABASE_AWAY:
+            # Kept for the web app to apply once the database is back (shared.held).
+            if await run_in_threadpool(keep, HeldWebhook("status", params)) is None:
+                return Response("cannot take callbacks right now", status_code=503)
+        metrics.status_callback(status)
         return Response(status_code=204)
 
     return Route("/sms/status", sms_status, methods=["POST"])

@@ -13,6 +13,7 @@ from scheduler.load import DayProblem, build_day
 from scheduler.solver import Solution, SolveParams, Weights, solve
 from scheduler.store import store_plan
 from scheduler.travel import HaversineTravel, OsrmTravel, TravelTimes
+from shared import metrics
 from shared.db import get_engine, session_scope
 from shared.settings import SchedulerSettings, get_settings
 
@@ -77,6 +78,7 @@ def plan_and_store(
     )
     progress(f"solving (time limit {params.time_limit:g} s, seed {params.seed})")
     solution = solve(day.problem, params)
+    metrics.plan_solved(float(solution.stats.get("seconds", 0)), len(solution.unserved))
     progress(
         f"solved in {solution.stats.get('seconds', 0):.1f} s: {len(solution.routes)} routes, "
         f"{len(solution.unserved)} legs unserved"

@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from shared.errors import ConfigurationError
@@ -54,20 +56,45 @@ def make_engine(url: str) -> Engine:
     url = prepare_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False}, hide_parameters=True
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
         # No pre-ping: it costs a round trip on every checkout (a tenth of a text's send time).
-        # A connection broken by a server restart fails once and the pool is then refreshed.
+        # A connection broken by a server restart fails once; SQLAlchemy then invalidates every
+        # pooled connection made before it, so the next checkouts connect afresh (the webhooks
+        # keep what arrives in that one failed request, see shared.held). A server that does
+        # not answer at all fails a connect in CONNECT_TIMEOUT rather than hanging the request.
         return create_engine(
-            url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_recycle=1800,
+            pool_timeout=10,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            hide_parameters=True,  # rider data stays out of error messages and logs
         )
     raise ConfigurationError(
         f"DATABASE_URL uses {backend!r}; rides supports sqlite:/// and postgresql:// URLs"
     )
+
+
+#: How long a new PostgreSQL connection may take before the database counts as away.
+CONNECT_TIMEOUT_SECONDS = 5
+
+#: Errors that mean the database cannot be used right now (down, restarting, unreachable, out of
+#: connections), as opposed to a bug or bad input: nothing was stored, and a retry may work.
+DATABASE_AWAY: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def database_problem(engine: Engine) -> str | None:
+    """None when ``engine`` answers a trivial query; else a short reason (no host or password)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DATABASE_AWAY as exc:
+        return f"unreachable ({type(exc.__cause__ or exc).__name__})"
+    return None
 
 
 _engines: dict[str, Engine] = {}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications
@@ -101,3 +102,39 @@ def stop_in_process_worker() -> None:
         if _worker is not None:
             _worker.stop()
             _worker = None
+
+
+def queue_depths() -> list[tuple[str, float]]:
+    """Jobs waiting per queue, delayed ones included (not those a worker already holds).
+
+    Redis: the length of each queue's list and of its delay list; in-process: each queue's size.
+    Raises the client's error when Redis is away.
+    """
+    broker = get_broker()
+    depths: list[tuple[str, float]] = []
+    for name in sorted(broker.get_declared_queues()):
+        if isinstance(broker, RedisBroker):
+            client = broker.client
+            prefix = f"{broker.namespace}:{name}"
+            depths.append((name, float(client.llen(prefix) + client.llen(f"{prefix}.DQ"))))
+        elif isinstance(broker, StubBroker):
+            waiting = broker.queues[name].qsize()
+            delayed = broker.queues.get(f"{name}.DQ")
+            depths.append((name, float(waiting + (delayed.qsize() if delayed else 0))))
+    return depths
+
+
+def queue_problem() -> str | None:
+    """None when the queue can take jobs; else a short reason (Redis away)."""
+    url = get_settings().app.redis_url
+    if not url:
+        return None  # the in-process queue lives and dies with this process
+    # A client of its own with short timeouts: the broker's would wait as long as Redis does.
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return f"unreachable ({type(exc).__name__})"
+    finally:
+        client.close()
+    return None

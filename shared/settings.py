@@ -84,10 +84,29 @@ class AppSettings(BaseSettings):
         ),
     )
 
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or as one JSON object each."
+    )
+    held_journal_path: Path = Field(
+        default=DEFAULT_DATA_DIR / "held-webhooks.jsonl",
+        description="Journal of webhooks kept while the database is away (when Redis cannot).",
+    )
+    held_replay_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often the web app checks the database and replays."
+    )
+    worker_metrics_port: int = Field(
+        default=9191, ge=0, le=65535, description="Port of a worker's /metrics; 0 turns it off."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> AppSettings:

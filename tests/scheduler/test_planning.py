@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from scheduler.actors import plan_day
 from scheduler.planning import plan_and_store
 from scheduler.solver import check
+from shared.metrics import exposition
 from shared.models import (
     AssignmentLock,
     LegKind,
@@ -161,3 +162,20 @@ def test_a_day_full_of_round_trips_is_planned(engine: Engine) -> None:
     served = {v.request for r in solution.routes for v in r.visits}
     assert len(served) >= 0.4 * len(problem.requests)
     assert all(r.after.outbound in served for r in links if r.id in served and r.after)
+
+
+def _sample(name: str) -> float:
+    for line in exposition().decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_planned_day_is_counted_in_the_metrics(engine: Engine, seeded: int) -> None:
+    """Solve time and unserved legs reach /metrics (this process's registry in tests)."""
+    plans, unserved = _sample("rides_plans_total"), _sample("rides_plan_unserved_legs_total")
+    solves = _sample("rides_plan_solve_seconds_count")
+    result = plan_and_store(seeded, DAY, time_limit=0.5, engine=engine)
+    assert _sample("rides_plans_total") == plans + 1
+    assert _sample("rides_plan_solve_seconds_count") == solves + 1
+    assert _sample("rides_plan_unserved_legs_total") == unserved + len(result.solution.unserved)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.cli._access_log import private_path
+from shared.logs import private_path
 from shared.migrations import upgrade
 from tests.conftest import free_port
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -82,3 +83,29 @@ def test_configuring_twice_keeps_one_handler(capsys: pytest.CaptureFixture[str])
     configure_logging(level=logging.WARNING)
     logging.getLogger("rides.test").warning("once")
     assert capsys.readouterr().err.count("once") == 1
+
+
+def test_log_format_json_writes_one_masked_json_object_per_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LOG_FORMAT=json (any case): each line is a JSON object, numbers still masked."""
+    _use(monkeypatch, LOG_FORMAT="JSON")
+    configure_logging(level=logging.INFO)
+    logging.getLogger("rides.test").info("texting %s", "+14165550123")
+    logging.getLogger("rides.test").debug("not shown")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["message"] == "texting +1416*****23"
+    assert (record["level"], record["logger"]) == ("INFO", "rides.test")
+    assert {"asctime", "process"} <= set(record)
+
+
+def test_an_unknown_log_format_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from shared.settings import get_settings
+
+    _use(monkeypatch, LOG_FORMAT="xml")
+    with pytest.raises(ValidationError, match="'text' or 'json'"):
+        get_settings()

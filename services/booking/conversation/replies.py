@@ -186,6 +186,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "A coordinator will contact you to help. Thank you for your patience.",
         "zh-Hant": "協調員會聯絡您幫忙，謝謝您的耐心。",
     },
+    "held": {
+        "en": "Got your message. We will answer soon.",
+        "zh-Hant": "已收到您的訊息，我們稍後回覆。",
+    },
     "error": {
         "en": "Sorry, something went wrong. A coordinator will contact you.",
         "zh-Hant": "對不起，系統出錯。協調員會聯絡您。",

@@ -52,7 +52,7 @@ from shared.models import (
     InboundState,
     Rider,
 )
-from shared.outbox import queue_replan
+from shared.outbox import queue_replan, queue_text
 from shared.phones import mask
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,13 @@ def receive(
     now: datetime,
     limit: RateLimit,
     rng: Callable[[], random.Random],
+    reply_by_text: bool = False,
 ) -> Outcome | None:
-    """Store and answer one text; None when no organisation uses the ``To`` number."""
+    """Store and answer one text; None when no organisation uses the ``To`` number.
+
+    ``reply_by_text``: the webhook already answered (a text kept while the database was away
+    and replayed now), so the reply goes out as an outbound text, in the same transaction.
+    """
     with Session(engine, expire_on_commit=False) as session:
         org = organisation_for(engine, session, sms.to_number)
         if org is None:
@@ -111,6 +116,17 @@ def receive(
         reply, days = _answer(session, org, inbound, sms, now, limit, rng)
         inbound.reply_body = None if reply is None else reply[:_BODY_LIMIT]
         session.add(inbound)
+        if reply_by_text and reply is not None:
+            queue_text(
+                session,
+                organisation_id=org.id,
+                to_number=sms.from_number,
+                from_number=sms.to_number,
+                body=reply[:_BODY_LIMIT],
+                language=Language.ZH_HANT if has_cjk(reply) else Language.EN,
+                template="sms_reply",
+                urgent=True,  # the answer to the rider's own text, late already
+            )
         if days:
             # The day's re-plan ticket is one row every booking of that day updates: take its
             # lock last, so it is held only for the commit.

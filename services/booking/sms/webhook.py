@@ -9,6 +9,11 @@ silent); no solver run and no outbound API call happens inside the request: re-p
 queued through the outbox after the commit.
 
 The database work is synchronous, so it runs in worker threads, a few at a time.
+
+When the database is away (down, restarting, out of connections), the signed form is kept
+(``shared.held``: Redis, else a local journal) and the rider gets a short bilingual "we got
+your message"; the web app replays it once the database is back (``services.held_replay``) and
+the real reply goes out as a text. Only when nothing can keep it does the webhook answer 503.
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
+from services.booking.conversation.replies import join, render
 from services.booking.sms._limits import RateLimit
 from services.booking.sms._receive import InboundSms, receive
-from shared.db import get_engine
+from shared import metrics
+from shared.db import DATABASE_AWAY, get_engine
 from shared.errors import InvalidPhoneNumber
+from shared.held import HeldWebhook, keep
+from shared.i18n import Language
 from shared.models import utcnow
 from shared.phones import mask, to_e164
 from shared.settings import get_settings
@@ -124,8 +133,14 @@ def inbound_route(
         limiter = limiters.get(loop)
         if limiter is None:
             limiter = limiters[loop] = anyio.CapacityLimiter(concurrency)
-        work = partial(receive, engine or get_engine(), sms, now=clock(), limit=limit, rng=rng)
-        outcome = await anyio.to_thread.run_sync(work, limiter=limiter)
+        now = clock()
+        held = HeldWebhook("inbound", params, now)
+        work = partial(receive, engine or get_engine(), sms, now=now, limit=limit, rng=rng)
+        try:
+            outcome = await anyio.to_thread.run_sync(work, limiter=limiter)
+        except DATABASE_AWAY:
+            return await _hold(held)
+        metrics.inbound_text("replayed" if outcome is not None and outcome.replayed else "handled")
         if outcome is None:
             log.warning("inbound SMS to %s: no organisation uses that number", mask(sms.to_number))
             return _plain(f"no organisation uses the number {sms.to_number}", 404)
@@ -139,6 +154,26 @@ def inbound_route(
         return Response(twiml(outcome.reply), media_type=TWIML)
 
     return Route(PATH, sms_inbound, methods=["POST"])
+
+
+def held_reply() -> str:
+    """The short answer to a text kept for later: both languages, as the rider's is unknown."""
+    return join(render("held", Language.EN), render("held", Language.ZH_HANT))
+
+
+async def _hold(held: HeldWebhook) -> Response:
+    """Keep a text the database cannot take now; 503 only when nothing could keep it."""
+    where = await anyio.to_thread.run_sync(keep, held)
+    if where is None:
+        metrics.inbound_text("refused")
+        return Response(
+            "the service cannot take texts right now; try again",
+            status_code=503,
+            headers={"Retry-After": "5"},
+            media_type="text/plain",
+        )
+    metrics.inbound_text("held")
+    return Response(twiml(held_reply()), media_type=TWIML)
 
 
 def _plain(text: str, status: int) -> Response:

@@ -1,0 +1,99 @@
+"""The operator's commands: ``rides check`` (health check of workers), ``rides worker --queues``
+and the worker's metrics port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+from services.cli import commands as _commands  # noqa: F401  (registers the commands)
+from shared.db import dispose_engines
+from shared.migrations import upgrade
+from shared.settings import reset_settings
+from tests.conftest import free_port
+
+runner = CliRunner()
+RIDES = str(Path(sys.executable).parent / "rides")
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, **environment: str) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    dispose_engines()
+
+
+def test_check_passes_when_the_database_and_redis_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_url: str
+) -> None:
+    _use(monkeypatch, DATABASE_URL=f"sqlite:///{tmp_path / 'r.sqlite3'}", REDIS_URL=redis_url)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["database: ok", "queue: ok"]
+
+
+def test_check_fails_naming_what_is_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    _use(
+        monkeypatch,
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/none",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "database: unreachable" in result.stdout and "queue: unreachable" in result.stdout
+    assert "not ready: database, queue" in result.stderr
+
+
+def test_worker_refuses_an_unknown_queue(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
+    _use(monkeypatch, REDIS_URL=redis_url)
+    result = runner.invoke(app, ["worker", "--queues", "plan_dya"])
+    assert result.exit_code == 1
+    assert "unknown queue(s) plan_dya" in result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_serves_its_metrics_for_every_process(tmp_path: Path, redis_url: str) -> None:
+    url = f"sqlite:///{tmp_path / 'rides.sqlite3'}"
+    upgrade(url)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(
+        DATABASE_URL=url,
+        REDIS_URL=redis_url,
+        WORKER_METRICS_PORT=str(port),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [RIDES, "worker", "--processes", "2", "--threads", "1", "--queues", "scheduler"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                break
+            except httpx.TransportError:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "the worker's metrics port never opened"
+                time.sleep(0.2)
+        assert 'rides_queue_depth{queue="scheduler"}' in scraped
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        log.close()
+    # One process serves the port; the other saw the lock taken and stayed quiet.
+    assert "Address already in use" not in (tmp_path / "worker.log").read_text()
