@@ -24,6 +24,7 @@ _.after_worker_boot
 _.before_worker_shutdown
 _.autogen_context
 _.build_app  # bench/webhook.py: uvicorn's factory, named as "webhook:build_app"
+_.ceiling_app  # bench/load.py: uvicorn's factory, named as "load:ceiling_app"
 _.enabled  # schemathesis' auth extension flag
 _.OrganisationKey  # registered with schemathesis by its decorator
 

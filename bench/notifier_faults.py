@@ -1,13 +1,17 @@
 """At-most-once under a slow provider and faults: duplicates and lost texts, per case.
 
     uv run python bench/notifier_faults.py --texts 300 --slow-provider --json
+    uv run python bench/notifier_faults.py --texts 200 --workload publish --json   # issue 15
 
 Runs three cases on loopback (no fault, every worker process SIGKILLed mid-run, Redis restarted
 mid-run), each on its own redis-server and PostgreSQL database, with two ``rides worker``
 processes of eight threads sending through twilio's Client to a fake Twilio. With
 ``--slow-provider`` the fake answers in 0.8 +- 0.15 s against a 1 s timeout and lists a text
 2 s after taking it, and the sending lease is 6 s (the shortest the settings allow is 5 s).
-Prints one JSON line per case (``--json``) or a table; the numbers go in bench/RESULTS.md.
+With ``--workload publish`` the texts are those of a published day's plan (20 drivers, one ride
+per rider), written by a worker's ``notify_plan`` job, so a fault may also strike while they
+are written. Prints one JSON line per case (``--json``) or a table; the numbers go in
+bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -102,7 +106,9 @@ def private_database(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def one_case(case: str, texts: int, provider: SlowProvider, admin_url: str) -> CaseResult:
+def one_case(
+    case: str, texts: int, provider: SlowProvider, admin_url: str, workload: str = "outbox"
+) -> CaseResult:
     """Run one case on its own Redis, database, fake Twilio and workers."""
     server = Redis()
     log = Path(tempfile.mkdtemp(prefix="bench-faults-")) / "worker.log"
@@ -130,6 +136,7 @@ def one_case(case: str, texts: int, provider: SlowProvider, admin_url: str) -> C
                     server.restart,
                     texts=texts,
                     provider=provider,
+                    workload=workload,  # type: ignore[arg-type]  # one of the choices
                 )
             finally:
                 workers.stop()
@@ -152,6 +159,12 @@ def main() -> None:
     parser.add_argument("--case", choices=CASES, action="append", help="Run only these cases.")
     parser.add_argument("--json", action="store_true", help="One JSON line per case.")
     parser.add_argument(
+        "--workload",
+        choices=["outbox", "publish"],
+        default="outbox",
+        help="Texts written straight to the outbox, or a published plan's (20 drivers).",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
@@ -161,7 +174,7 @@ def main() -> None:
         print("| case | requested | delivered | duplicates | lost | seconds |")
         print("|---|---:|---:|---:|---:|---:|")
     for case in args.case or CASES:
-        result = one_case(case, args.texts, provider, args.postgres)
+        result = one_case(case, args.texts, provider, args.postgres, args.workload)
         if args.json:
             print(json.dumps(result.as_dict()), flush=True)
         else:

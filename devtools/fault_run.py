@@ -5,6 +5,10 @@ processes send them through twilio's Client to a fake Twilio that answers slowly
 timeout) and lists messages late, with a short sending lease, and injects one fault: none, a
 SIGKILL of every worker process mid-run, or a Redis restart mid-run. It then counts what the fake
 received. Used by ``tests/notifier/test_faults.py`` and ``bench/notifier_faults.py``.
+
+The texts come from one of two workloads: ``outbox`` writes them directly; ``publish`` publishes
+a day's plan (20 drivers, one ride for each rider), and a worker's ``notify_plan`` job writes
+one text per driver and per rider, so the fault may also strike while they are being written.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -24,13 +29,18 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 
+from devtools.deployment import daytime_zone, draft_plan, seed_city
 from devtools.fake_twilio import BackgroundServer, Fault, RunningFakeTwilio
 from notifier.status import status_route
+from shared.i18n import time_zone
 from shared.models import Message, MessageStatus, Organisation
 from shared.outbox import queue_text
+from shared.publishing import publish_plan
 
 Case = Literal["no-fault", "worker-sigkill", "redis-restart"]
 CASES: tuple[Case, ...] = ("no-fault", "worker-sigkill", "redis-restart")
+Workload = Literal["outbox", "publish"]
+PUBLISH_DRIVERS = 20
 RIDES = str(Path(sys.executable).parent / "rides")
 FROM = "+14165550100"
 DONE = (MessageStatus.SENT, MessageStatus.DELIVERED)
@@ -66,6 +76,7 @@ class CaseResult:
     lost: int  # texts that never reached it
     unsettled: int  # outbox rows not sent when the run ended
     seconds: float
+    at_fault: int | None = None  # texts that had reached the fake when the fault struck
 
     def as_dict(self) -> dict[str, object]:
         """The result as a plain dict (for JSON)."""
@@ -157,6 +168,30 @@ def queue_texts(engine: Engine, count: int) -> None:
         session.commit()  # the after-commit hook enqueues all of them
 
 
+def publish_day(engine: Engine, count: int) -> None:
+    """Publish a plan whose texts number ``count``: 20 drivers, each with ``count / 20 - 1``
+    riders. The texts are written by a worker's ``notify_plan``, enqueued after the commit."""
+    per_driver, extra = divmod(count - PUBLISH_DRIVERS, PUBLISH_DRIVERS)
+    if per_driver < 1 or extra:
+        raise ValueError(f"a published day has 20 drivers' texts plus 20 x k riders', not {count}")
+    zone = daytime_zone()  # not quiet hours there: every text goes at once
+    city = seed_city(
+        engine, riders=PUBLISH_DRIVERS * per_driver, drivers=PUBLISH_DRIVERS,
+        time_zone=zone, sms_number=FROM, slug="faults",
+    )  # fmt: skip
+    day = datetime.now(time_zone(zone)).date() + timedelta(days=1)
+    plan_id = draft_plan(engine, city, day, per_driver)
+    with Session(engine) as session:
+        publish_plan(session, plan_id, "faults")
+        session.commit()
+
+
+def _stored_texts(engine: Engine) -> Counter[tuple[str, str]]:
+    with Session(engine) as session:
+        rows = session.exec(select(Message.to_number, Message.body)).all()
+    return Counter((to, body) for to, body in rows)
+
+
 def _done(engine: Engine) -> int:
     with Session(engine) as session:
         return session.exec(
@@ -183,6 +218,7 @@ def run_case(
     texts: int = 300,
     provider: SlowProvider | None = None,
     timeout: float = 150.0,
+    workload: Workload = "outbox",
 ) -> CaseResult:
     """Send ``texts`` texts through ``workers`` under ``case``; count what ``fake`` received.
 
@@ -193,28 +229,41 @@ def run_case(
     fake.fake.add_fault(Fault.slow(provider.answer, jitter=provider.jitter))
     fake.fake.list_lag_seconds = provider.list_lag
     start = time.monotonic()
-    queue_texts(engine, texts)
+    if workload == "publish":
+        publish_day(engine, texts)
+    else:
+        queue_texts(engine, texts)
     workers.start()
+    at_fault = None
     if case == "worker-sigkill":
         # Mid-run: batches are in flight, most of their texts not yet sent.
         _wait(lambda: len(fake.fake.messages()) >= texts // 3, timeout / 2)
         workers.kill()
+        at_fault = len(fake.fake.messages())
         workers.start()
     elif case == "redis-restart":
         _wait(lambda: len(fake.fake.messages()) >= texts // 5, timeout / 2)
         restart_redis()  # every queued job is gone; the outbox still has the rows
+        at_fault = len(fake.fake.messages())
     _wait(lambda: _done(engine) >= texts, timeout - (time.monotonic() - start))
     # A second copy could only come from a send still in flight: wait out the longest one.
     time.sleep(2 * provider.timeout + 0.5)
     seconds = time.monotonic() - start
-    received = Counter(m.body for m in fake.fake.messages())
-    delivered = sum(1 for i in range(texts) if received[f"Ride {i} confirmed"])
+    # Every text is one (recipient, body) pair: each rider and driver gets one text.
+    received = Counter((m.to, m.body) for m in fake.fake.messages())
+    if workload == "outbox":
+        stored = Counter((f"+1416555{i:04d}", f"Ride {i} confirmed") for i in range(texts))
+    else:
+        stored = _stored_texts(engine)  # what notify_plan wrote
+    delivered = sum(1 for key in stored if received[key])
     return CaseResult(
-        case=case,
+        case=case if workload == "outbox" else f"publish, {case}",
         requested=texts,
         delivered=delivered,
-        duplicates=sum(n - 1 for n in received.values()),
+        duplicates=sum(n - 1 for n in received.values())
+        + sum(1 for key in received if key not in stored),
         lost=texts - delivered,
         unsettled=texts - _done(engine),
         seconds=round(seconds, 1),
+        at_fault=at_fault,
     )

@@ -185,7 +185,9 @@ def _driver_language(driver: Driver) -> Language:
 
 def write_plan_texts(session: Session, plan_id: int, manifest_base: str) -> int:
     """Write the texts announcing a published plan; 0 when already written or not published."""
-    plan = session.get(Plan, plan_id)
+    # Locked and read afresh: two jobs for one plan (the one enqueued after publishing and the
+    # relay's) may run at once in two workers; the second waits and finds the texts written.
+    plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
     if plan is None or plan.state != PlanState.PUBLISHED or plan.notified_at is not None:
         return 0
     org = session.get(Organisation, plan.organisation_id)

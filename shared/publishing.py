@@ -50,7 +50,9 @@ def _set_status(
 
 def publish_plan(session: Session, plan_id: int, actor: str) -> Plan:
     """Publish a draft plan, superseding the day's published one, and queue its texts."""
-    plan = session.get(Plan, plan_id)
+    # Locked and read afresh: of two publishes at once (two web processes), the second waits
+    # for the first to commit, then finds the plan published and refuses.
+    plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
     if plan is None:
         raise NotFound(f"no plan {plan_id}")
     if plan.state != PlanState.DRAFT:

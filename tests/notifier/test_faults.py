@@ -227,3 +227,56 @@ def test_a_slow_provider_sends_300_texts_exactly_once(
     result = run_case(case, pg_engine, fake_twilio, slow_deployment, private_redis.restart)
     assert (result.duplicates, result.lost, result.unsettled) == (0, 0, 0), result
     assert result.delivered == result.requested == 300
+
+
+# --- issue 15: a fault while a published day's 200 texts are written and sent ---------------
+
+PROMPT = SlowProvider(timeout=1.0, answer=0.05, jitter=0.02, list_lag=0.5, lease=4.0)
+
+
+@pytest.fixture
+def publishing_deployment(
+    pg_engine: Engine,
+    postgres_database: str,
+    private_redis: PrivateRedis,
+    fake_twilio: RunningFakeTwilio,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[Workers]:
+    """One worker process of eight threads and a prompt provider (50 ms an answer)."""
+    callbacks = callbacks_server(pg_engine)
+    env = {
+        **deployment_env(postgres_database, private_redis.url, fake_twilio, callbacks.base_url),
+        **PROMPT.env(),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    use_broker(build_broker(private_redis.url))
+    workers = Workers(env, tmp_path / "worker.log", processes=1, threads=8)
+    yield workers
+    workers.stop()
+    callbacks.stop()
+    use_broker(build_broker(None))
+
+
+@pytest.mark.parametrize("case", ["worker-sigkill", "redis-restart"])
+def test_publishing_a_day_of_200_texts_survives_a_fault_exactly_once(
+    case: Case,
+    pg_engine: Engine,
+    fake_twilio: RunningFakeTwilio,
+    private_redis: PrivateRedis,
+    publishing_deployment: Workers,
+) -> None:
+    """A plan is published (20 drivers, 180 riders: 200 texts written by ``notify_plan``); the
+    worker is SIGKILLed after a third of them reached Twilio, or Redis is restarted (every
+    queued job lost) after a fifth. Every text still arrives, none twice."""
+    result = run_case(
+        case, pg_engine, fake_twilio, publishing_deployment, private_redis.restart,
+        texts=200, provider=PROMPT, timeout=120.0, workload="publish",
+    )  # fmt: skip
+    assert (result.duplicates, result.lost, result.unsettled) == (0, 0, 0), result
+    assert result.delivered == result.requested == 200
+    assert result.at_fault is not None and result.at_fault < 200, "the fault came too late"
+    with Session(pg_engine) as session:
+        assert session.exec(select(func.count()).select_from(Message)).one() == 200

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from devtools.deployment import draft_plan, seed_city
 from notifier.plan_texts import write_plan_texts, write_reminders
 from scheduler.planning import PlanResult, plan_and_store
 from shared.consent import record_consent
+from shared.db import make_engine
 from shared.errors import Conflict
 from shared.models import (
+    AuditEvent,
     ConsentState,
     Driver,
     Message,
@@ -25,7 +30,7 @@ from shared.models import (
 from shared.publishing import publish_plan
 from shared.request_status import SMS_ACTOR, change_status
 from shared.sample import SampleSize
-from tests.conftest import seeded_organisation
+from tests.conftest import _truncate_all, seeded_organisation
 
 DAY = date(2026, 12, 3)
 BASE = "https://rides.example.org"
@@ -199,3 +204,67 @@ def test_a_ride_cancelled_by_a_dispatcher_is_texted_to_its_rider_at_the_next_pub
     cancellations = [t for t in _texts(engine)[before:] if t.template == "booking_cancelled"]
     assert [(t.to_number, t.request_id) for t in cancellations] == [(rider.phone, by_dispatcher)]
     assert cancellations[0].segments <= 2
+
+
+# --- two processes at once (issue 15): the plan row is locked, so each runs exactly once -----
+
+
+@pytest.fixture
+def pg_city(postgres_database: str) -> Iterator[tuple[Engine, int]]:
+    """PostgreSQL (row locks) with a hand-made draft plan of 2 drivers and 4 riders."""
+    engine = make_engine(postgres_database)
+    city = seed_city(engine, riders=4, drivers=2)
+    yield engine, draft_plan(engine, city, DAY, rides_per_driver=2)
+    _truncate_all(engine)
+    engine.dispose()
+
+
+def _while_holding(engine: Engine, first: Callable[[Session], object],
+                   second: Callable[[Session], object]) -> object:  # fmt: skip
+    """Run ``second`` in another thread while ``first``'s transaction is open; commit ``first``
+    once ``second`` has had time to reach the database; return what ``second`` gave (or raised)."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        with Session(engine) as other:
+            try:
+                outcome.append(second(other))
+                other.commit()
+            except Exception as exc:
+                outcome.append(exc)
+
+    with Session(engine) as session:
+        first(session)
+        session.flush()
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=1.0)  # it waits on the lock, so it cannot have finished
+        assert thread.is_alive(), "the second call did not wait for the first's lock"
+        session.commit()
+    thread.join(timeout=30)
+    return outcome[0]
+
+
+def test_a_plan_published_twice_at_once_is_published_once(pg_city: tuple[Engine, int]) -> None:
+    engine, plan_id = pg_city
+    second = _while_holding(
+        engine,
+        lambda s: publish_plan(s, plan_id, "web-1"),
+        lambda s: publish_plan(s, plan_id, "web-2"),
+    )
+    assert isinstance(second, Conflict)
+    with Session(engine) as session:
+        audits = session.exec(select(AuditEvent).where(AuditEvent.action == "publish_plan"))
+        assert [a.actor for a in audits] == ["web-1"]
+
+
+def test_two_notify_jobs_at_once_write_the_plans_texts_once(pg_city: tuple[Engine, int]) -> None:
+    engine, plan_id = pg_city
+    _publish(engine, plan_id)
+    second = _while_holding(
+        engine,
+        lambda s: write_plan_texts(s, plan_id, BASE),
+        lambda s: write_plan_texts(s, plan_id, BASE),
+    )
+    assert second == 0
+    assert len(_texts(engine)) == 2 + 4  # each driver and each rider once

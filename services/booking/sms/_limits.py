@@ -19,6 +19,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from shared.i18n import Language
 from shared.models import InboundMessage
@@ -77,7 +78,13 @@ class RateLimit:
 
     def count(self, session: Session, organisation_id: int, from_number: str, now: datetime) -> int:
         """Texts from ``from_number`` to this organisation in the window ending at ``now``."""
-        statement = (
+        return int(session.exec(self.count_query(organisation_id, from_number, now)).one())
+
+    def count_query(
+        self, organisation_id: int, from_number: str, now: datetime
+    ) -> SelectOfScalar[int]:
+        """The query ``count`` runs, for a caller that sends it along with others."""
+        return (
             select(func.count())
             .select_from(InboundMessage)
             .where(
@@ -87,4 +94,3 @@ class RateLimit:
                 col(InboundMessage.received_at) <= now,
             )
         )
-        return int(session.exec(statement).one())

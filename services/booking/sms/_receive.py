@@ -37,7 +37,7 @@ from services.booking.sms._context import (
     Parties,
     build_context,
     engine_language,
-    find_rider,
+    look_up_sender,
     rider_is_usable,
 )
 from services.booking.sms._directory import OrgInfo, organisation_for
@@ -165,14 +165,16 @@ def _answer(
 ) -> tuple[str | None, set[date]]:
     """The reply, and the days whose plan the text changed."""
     phone = sms.from_number
-    rider = find_rider(session, org.id, phone)
-    verdict = limit.verdict(limit.count(session, org.id, phone, now))
+    sender = look_up_sender(session, org.id, phone, limit.count_query(org.id, phone, now))
+    rider = sender.rider
+    verdict = limit.verdict(sender.recent_texts)
     if verdict != Verdict.HANDLE:
         limited = _over_limit(session, org.id, sms, rider, verdict, limit)
         if limited is not None:
             log.info("SMS from %s rate-limited (%s)", mask(phone), verdict.value)
             return limited.reply, set()
-    driver = find_driver(session, org.id, phone)
+    # Read again, locked (two texts from one driver take turns), only when a driver has it.
+    driver = find_driver(session, org.id, phone) if sender.is_driver else None
     if driver is not None:
         opted_out = is_opted_out(session, org.id, phone)
         command = match_command(sms.body, opted_out=opted_out)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from services.booking.sms._limits import TOO_MANY, RateLimit
@@ -365,3 +366,29 @@ def test_yes_does_not_slip_past_the_limit_but_start_does_for_an_opted_out_number
     reply = phone.send("START")
     assert reply is not None and "Welcome back" in reply
     assert count(world, ConsentEvent) == 2
+
+
+def test_a_text_from_a_known_rider_costs_seven_statements(
+    make_client: AppFactory, world: World
+) -> None:
+    """Issue 15: the sender (rider, rate-limit count, driver or not) is one query and the rider's
+    rides another; with the inbound insert, the conversation lock, the two updates and the
+    commit that makes seven round trips for a text that books nothing (it was eleven)."""
+    seed_rider(world, "mei")
+    clock = Clock(START)
+    phone = Phone(make_client(clock), MEI, to=world.number)
+    phone.send("hello")  # the organisation and its places are now cached, the conversation made
+    clock.advance(1)
+    statements: list[str] = []
+
+    def executed(*args: object) -> None:
+        statements.append(str(args[2]).split()[0])
+
+    event.listen(world.engine, "before_cursor_execute", executed)
+    event.listen(world.engine, "commit", lambda connection: statements.append("COMMIT"))
+    try:
+        reply = phone.send("status")
+    finally:
+        event.remove(world.engine, "before_cursor_execute", executed)
+    assert reply is not None
+    assert statements == ["INSERT", "SELECT", "SELECT", "SELECT", "UPDATE", "UPDATE", "COMMIT"]
