@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -34,6 +35,7 @@ from shared.settings import get_settings, reset_settings
 from shared.users import create_user, hash_password
 
 DEMO_EMAIL = "demo@example.org"
+DEMO_DATABASE = Path("data/demo.sqlite3")
 HOST = "127.0.0.1"
 
 
@@ -127,7 +129,7 @@ def demo(
     ),
     keep: bool = typer.Option(False, "--keep", help="Keep the demo database of the last run."),
     port: int = typer.Option(8000, min=0, max=65535, help="Port to serve on (0: any free one)."),
-    database: Path = typer.Option(Path("data/demo.sqlite3"), help="The demo's SQLite file."),
+    database: Annotated[Path, typer.Option(help="The demo's SQLite file.")] = DEMO_DATABASE,
     time_limit: float = typer.Option(5.0, min=1, help="Seconds for each planning run."),
 ) -> None:
     """Run the whole system on a scripted day: SMS bookings, plan, publish, a decline, re-plan.

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  # Cantonese texts use full-width punctuation on purpose.
 """The demo's scripted day, run against a live web app: book by SMS, plan, publish, decline,
 re-plan, publish again.
 

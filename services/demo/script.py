@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  # Cantonese texts use full-width punctuation on purpose.
 """The demo's morning of texts: who writes, and what, in English and in Cantonese.
 
 Each rider writes about a place near home (their nearest grocery, a clinic or hospital nearby),
