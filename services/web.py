@@ -16,6 +16,7 @@ from notifier.status import status_route
 from services.booking.api.app import api_routes, openapi_json
 from services.booking.api.errors import http_exception_handler
 from services.booking.sms.webhook import inbound_route
+from services.demo.simulator import simulator_routes
 from services.dispatch.app import dispatch_middleware, dispatch_routes
 from services.manifest.app import manifest_routes
 from shared.db import get_engine
@@ -53,6 +54,8 @@ def create_app() -> Starlette:
             Route("/openapi.json", openapi_json),
             *dispatch_routes(),
             *manifest_routes(),
+            # 404 unless DEMO_MODE is on (`rides demo` sets it).
+            *simulator_routes(),
         ],
         # Session and CSRF checks act on the dispatcher pages' paths only.
         middleware=dispatch_middleware(),
