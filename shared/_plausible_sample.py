@@ -165,7 +165,8 @@ def _riders(rng: random.Random, city: City, count: int) -> list[Rider]:
         riders.append(
             Rider(
                 name=f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}",
-                phone=_phone(city.area_code, i),
+                # Index 0 would be the organisation's own number (+1 area 555 0100).
+                phone=_phone(city.area_code, i + 1),
                 preferred_language=language,
                 home_address=address,
                 home_latitude=lat,
