@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -93,6 +94,24 @@ class BackgroundServer:
         self.thread.join(timeout=30)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def wait_for_interrupt(server: BackgroundServer) -> None:
+    """Serve until Ctrl-C or SIGTERM (even when started with SIGINT ignored, as from a
+    script's background job)."""
+    before = signal.signal(signal.SIGINT, _interrupt), signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while server.thread.is_alive():
+            server.thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
+
+
 def _prepare(database: Path, keep: bool) -> tuple[int, str]:
     """Migrate and seed (fresh unless ``keep``); the organisation id and the demo password."""
     if database.exists() and not keep:
@@ -165,17 +184,14 @@ def demo(
         summary = DemoDay(org_id, day, base, token, _say).run(time_limit)
         _say(f"scripted day done in {time.monotonic() - started:.0f} s")
         if serve:
+            _say(summary.line())
             _say("")
             _say(f"dispatcher pages: {base}/dispatch/{day.isoformat()}")
             _say(f"  log in as {DEMO_EMAIL}, password {password}")
             _say(f"SMS simulator:    {base}/simulator")
             _say("serving until Ctrl-C")
-            _say(summary.line())
-            try:
-                while server.thread.is_alive():
-                    server.thread.join(timeout=0.5)
-            except KeyboardInterrupt:
-                _say("stopping")
+            wait_for_interrupt(server)
+            _say("stopped")
         else:
             _say(summary.line())
     finally:

@@ -52,7 +52,7 @@ def list_() -> None:
     """Every organisation with its time zone and texting number."""
     table = Table()
     for column in ("slug", "name", "time zone", "SMS number"):
-        table.add_column(column, no_wrap=column == "slug")
+        table.add_column(column, no_wrap=column != "name")
     with session_scope(get_engine()) as session:
         for org in list_organisations(session):
             table.add_row(org.slug, org.name, org.time_zone, org.sms_number or "-")

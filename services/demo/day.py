@@ -94,8 +94,11 @@ class Texter:
         self.client.close()
 
 
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "(no reply)").split())
+def _one_line(text: str | None, limit: int = 0) -> str:
+    line = " ".join((text or "(no reply)").split())
+    if limit and len(line) > limit:
+        return f"{line[:limit]}... ({len(line) - limit} more characters)"
+    return line
 
 
 def _latest_code(session: Session, rider_phone: str, org_id: int) -> str:
@@ -238,7 +241,7 @@ class DemoDay:
                 self.shown.add(m.id or 0)
                 who = names.get(m.to_number, m.to_number)
                 state = "sent" if m.status != MessageStatus.FAILED else f"FAILED ({m.last_error})"
-                self.say(f"  text to {who} [{m.template}, {state}]: {_one_line(m.body)}")
+                self.say(f"  text to {who} [{m.template}, {state}]: {_one_line(m.body, 160)}")
             return waiting
 
     def _names(self, session: Session) -> dict[str, str]:

@@ -106,9 +106,7 @@ def test_a_text_from_the_simulator_is_signed_booked_and_shown_with_later_texts(
         assert rider is not None
     with _client() as client:
         token = _csrf(client)
-        chosen = client.post(
-            "/simulator/phone", data={"csrftoken": token, "contact": rider.phone}
-        )
+        chosen = client.post("/simulator/phone", data={"csrftoken": token, "contact": rider.phone})
         assert chosen.status_code == 200  # followed the redirect back to the page
         assert rider.name in chosen.text
         assert rider.phone not in str(chosen.url), "the number stays out of URLs"
@@ -152,7 +150,9 @@ def test_bad_input_gets_a_clear_400_and_a_missing_token_403(
         # No phone chosen yet: nothing to send from.
         empty = client.post("/simulator/send", data={"csrftoken": token, "body": "hi"})
         assert empty.status_code == 400
-        assert client.post("/simulator/phone", data={"new_number": "+14165550177"}).status_code == 403
+        assert (
+            client.post("/simulator/phone", data={"new_number": "+14165550177"}).status_code == 403
+        )
         client.post("/simulator/phone", data={"csrftoken": token, "new_number": "416 555 0177"})
         too_long = client.post("/simulator/send", data={"csrftoken": token, "body": "x" * 1601})
         assert too_long.status_code == 400
