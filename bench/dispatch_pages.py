@@ -50,7 +50,11 @@ def main() -> None:
         riders = max(1, int(args.requests * 0.6))
         with Session(engine) as session:
             net = seed_sample(
-                session, "toronto", day, SampleSize(args.drivers, riders, args.requests)
+                session,
+                "toronto",
+                day,
+                SampleSize(args.drivers, riders, args.requests),
+                legacy=True,  # the benchmark generator, so figures stay comparable
             )
             org: Organisation = net.organisation
             create_user(session, org, "bench@example.org", Role.VIEWER, "bench-password", "bench")

@@ -51,7 +51,11 @@ def main() -> None:
         engine = make_engine(url)
         with Session(engine) as session:
             net = seed_sample(
-                session, "toronto", day, SampleSize(args.drivers, riders, args.requests)
+                session,
+                "toronto",
+                day,
+                SampleSize(args.drivers, riders, args.requests),
+                legacy=True,  # the benchmark generator, so figures stay comparable
             )
             session.commit()
             org_id = net.organisation.id

@@ -34,6 +34,16 @@ def runtime() -> tuple[SmsSender, RateLimiter]:
         return _sender, _limiter
 
 
+def reset_runtime() -> None:
+    """Close and forget the sender and rate limiter, so the next job builds them from the
+    settings of that moment (``rides demo`` and tests run the worker more than once)."""
+    global _sender, _limiter
+    with _lock:
+        if _sender is not None:
+            _sender.close()
+        _sender = _limiter = None
+
+
 def status_callback_url() -> str:
     """Where the provider reports delivery status."""
     return get_settings().app.public_base_url.rstrip("/") + "/sms/status"

@@ -128,7 +128,9 @@ class TextWriter:
         self.session = session
         self.org = org
         self.tz = time_zone(org.time_zone)
-        self.sender = org.sms_number or get_settings().sms.twilio_from_number or "+10000000000"
+        sms = get_settings().sms
+        self.sender = org.sms_number or sms.twilio_from_number or "+10000000000"
+        self.quiet_hours = sms.sms_quiet_hours
         self.count = 0
 
     def write(
@@ -153,7 +155,7 @@ class TextWriter:
             language=language,
             template=context.NAME.value,
             urgent=urgent,
-            send_after=next_send_time(utcnow(), self.tz, urgent),
+            send_after=next_send_time(utcnow(), self.tz, urgent or not self.quiet_hours),
             request_id=request_id,
             route_id=route_id,
         )

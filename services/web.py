@@ -27,6 +27,7 @@ from services.body_limit import BodySizeLimit
 from services.booking.api.app import api_routes, openapi_json
 from services.booking.api.errors import http_exception_handler
 from services.booking.sms.webhook import inbound_route
+from services.demo.simulator import simulator_routes
 from services.dispatch.app import dispatch_middleware, dispatch_routes
 from services.held_replay import Replayer
 from services.manifest.app import manifest_routes
@@ -198,6 +199,8 @@ def create_app() -> Starlette:
             Route("/openapi.json", openapi_json),
             *dispatch_routes(),
             *manifest_routes(),
+            # 404 unless DEMO_MODE is on (`rides demo` sets it).
+            *simulator_routes(),
         ],
         # The body limit comes before any handler or middleware that buffers a body.
         # Session and CSRF checks act on the dispatcher pages' paths only.

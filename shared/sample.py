@@ -1,7 +1,10 @@
-"""Deterministic sample networks: the Toronto demo network and larger synthetic days.
+"""Deterministic sample networks: plausible days of each sample city, and benchmark days.
 
-``generate_network`` is pure (plain dataclasses, a seeded ``random.Random``) so benchmarks can
-use it without a database; ``seed_sample`` writes one into the database.
+``seed_sample`` writes one into the database. By default it is the city's plausible day
+(``shared._plausible_sample``: what ``rides seed`` and ``rides demo`` show a coordinator).
+``legacy=True`` gives the benchmark generator, ``generate_network``, unchanged so that benchmark
+figures stay comparable: riders go anywhere in the area at random times, drivers' shifts start
+and end at random hours. Both are pure (plain rows, a seeded ``random.Random``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from shared._plausible_sample import plausible_network
+from shared._sample_cities import CITIES
 from shared._sample_data import AREAS, CARS, DRIVER_GIVEN, GIVEN, PLACES, SURNAMES
 from shared.errors import Conflict, ValidationFailed
 from shared.models import (
@@ -33,7 +38,7 @@ from shared.models import (
 )
 from shared.ride_requests import reference_code
 
-SAMPLES = ("toronto",)
+SAMPLES = tuple(CITIES)
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def _phone(prefix: str, index: int) -> str:
 def generate_network(
     service_date: date, size: SampleSize = SampleSize(), seed: int = 2026
 ) -> Network:
-    """Build a deterministic network and one day of requests for ``service_date``."""
+    """The benchmark generator: a deterministic Toronto network and one day of requests."""
     if size.drivers < 1 or size.riders < 1 or size.requests < 0:
         raise ValidationFailed("a network needs at least one driver and one rider")
     rng = random.Random(seed)
@@ -212,14 +217,47 @@ def generate_network(
     return net
 
 
-def seed_sample(
-    session: Session, sample: str, service_date: date, size: SampleSize = SampleSize()
+def sample_time_zone(sample: str, default: str) -> str:
+    """The time zone of a sample city (``default`` for a name that is not one)."""
+    return CITIES[sample].time_zone if sample in CITIES else default
+
+
+def sample_network(
+    sample: str, service_date: date, size: SampleSize = SampleSize(), *, legacy: bool = False
 ) -> Network:
-    """Store the named sample network and its day of requests. Refuses to seed twice."""
+    """The named sample network and its day of requests, not stored."""
     if sample not in SAMPLES:
         raise ValidationFailed(f"unknown sample {sample!r}; choose one of: {', '.join(SAMPLES)}")
+    if size.drivers < 1 or size.riders < 1 or size.requests < 0:
+        raise ValidationFailed("a network needs at least one driver and one rider")
     seed = int.from_bytes(hashlib.sha256(sample.encode()).digest()[:4], "big")
-    net = generate_network(service_date, size, seed=seed)
+    if legacy:
+        if sample != "toronto":
+            raise ValidationFailed("the benchmark generator (--legacy-sample) has Toronto only")
+        return generate_network(service_date, size, seed=seed)
+    org, places, drivers, availability, riders, requests = plausible_network(
+        CITIES[sample], service_date, size.drivers, size.riders, size.requests, seed
+    )
+    return Network(
+        organisation=org,
+        places=places,
+        drivers=drivers,
+        availability=availability,
+        riders=riders,
+        requests=[SampleRequest(r, p, request) for r, p, request in requests],
+    )
+
+
+def seed_sample(
+    session: Session,
+    sample: str,
+    service_date: date,
+    size: SampleSize = SampleSize(),
+    *,
+    legacy: bool = False,
+) -> Network:
+    """Store the named sample network and its day of requests. Refuses to seed twice."""
+    net = sample_network(sample, service_date, size, legacy=legacy)
     existing = session.exec(
         select(Organisation).where(Organisation.slug == net.organisation.slug)
     ).first()

@@ -55,6 +55,11 @@ class AppSettings(BaseSettings):
         ge=1024,
         description="Larger request bodies are refused with 413 before any handler reads them.",
     )
+    demo_mode: bool = Field(
+        default=False,
+        description="Serve the SMS simulator at /simulator (set by `rides demo`; never in "
+        "production).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level the command line logs to stderr."
     )
@@ -112,6 +117,8 @@ class AppSettings(BaseSettings):
     def _secret_outside_development(self) -> AppSettings:
         if self.environment == "production" and self.secret_key is None:
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        if self.environment == "production" and self.demo_mode:
+            raise ValueError("DEMO_MODE serves an SMS simulator; it cannot be on in production")
         return self
 
 
@@ -141,6 +148,11 @@ class SmsSettings(BaseSettings):
     )
     sms_rate_per_second: float = Field(
         default=1.0, description="Segments per second per sending number."
+    )
+    sms_quiet_hours: bool = Field(
+        default=True,
+        description="Hold texts that are not urgent between 21:00 and 09:00 local time "
+        "(`rides demo` turns this off so its texts show at any hour).",
     )
 
     @model_validator(mode="after")

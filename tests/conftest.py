@@ -148,9 +148,10 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def seeded_organisation(engine: Engine, day: date, size: SampleSize) -> int:
-    """Store the Toronto sample network with ``size`` requests on ``day``; its organisation id."""
+    """Store the Toronto benchmark network (the legacy generator, which these tests were written
+    against) with ``size`` requests on ``day``; its organisation id."""
     with Session(engine) as session:
-        net = seed_sample(session, "toronto", day, size)
+        net = seed_sample(session, "toronto", day, size, legacy=True)
         session.commit()
         assert net.organisation.id is not None
         return net.organisation.id

@@ -14,7 +14,7 @@ from shared import migrations
 from shared.db import get_engine, session_scope
 from shared.errors import ConfigurationError, ValidationFailed
 from shared.i18n import time_zone as zone
-from shared.sample import SAMPLES, SampleSize, seed_sample
+from shared.sample import SAMPLES, SampleSize, sample_time_zone, seed_sample
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,25 @@ def seed(
     drivers: int = typer.Option(12, min=1, help="Volunteer drivers."),
     riders: int = typer.Option(40, min=1, help="Riders."),
     requests: int = typer.Option(30, min=0, help="Ride requests on that day."),
+    legacy_sample: bool = typer.Option(
+        False,
+        "--legacy-sample",
+        help="The benchmark generator (Toronto only): random places and hours, as in bench/.",
+    ),
 ) -> None:
-    """Load a deterministic sample network (organisation, drivers, riders, places, requests)."""
-    service_date = parse_day(day, get_settings().app.default_time_zone)
+    """Load a deterministic sample network (organisation, drivers, riders, places, requests).
+
+    A second city goes into the same database as a second organisation.
+    """
+    service_date = parse_day(day, sample_time_zone(sample, get_settings().app.default_time_zone))
     with session_scope(get_engine()) as session:
-        net = seed_sample(session, sample, service_date, SampleSize(drivers, riders, requests))
+        net = seed_sample(
+            session,
+            sample,
+            service_date,
+            SampleSize(drivers, riders, requests),
+            legacy=legacy_sample,
+        )
     console.print(
         f"seeded {net.organisation.name}: {len(net.drivers)} drivers, {len(net.riders)} riders, "
         f"{len(net.places)} places, {len(net.requests)} requests on {service_date.isoformat()}"

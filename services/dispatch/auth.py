@@ -37,7 +37,7 @@ CSRF_HEADER = "x-csrftoken"
 LANGUAGE_COOKIE = "rides_lang"
 # Paths served by the dispatcher pages: the session and CSRF checks apply to these only (the
 # SMS webhooks and the JSON API authenticate by signature and key, not by cookie).
-PAGE_PREFIXES = ("/login", "/logout", "/dispatch")
+PAGE_PREFIXES = ("/login", "/logout", "/dispatch", "/simulator")
 
 WRITE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
 ALL_ROLES = frozenset(Role)

@@ -180,7 +180,7 @@ class DispatchPages:
         form = await request.form()
         language = parse_language(_text(form, "language"))
         target = _text(form, "next")
-        response = _back(target if target.startswith("/dispatch") else "/dispatch")
+        response = _back(target if target.startswith(("/dispatch", "/simulator")) else "/dispatch")
         response.set_cookie(
             LANGUAGE_COOKIE,
             language.value,
