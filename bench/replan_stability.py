@@ -1,16 +1,21 @@
 """How much of a published day stays put when one driver declines and the day is re-planned.
 
-    uv run python bench/replan_stability.py --requests 30 --drivers 12 --time-limit 10
-    uv run python bench/replan_stability.py --requests 1000 --drivers 150 --time-limit 60
+    uv run python bench/replan_stability.py --time-limit 10
+    uv run python bench/replan_stability.py --legacy-sample --requests 1000 --drivers 150 \
+        --time-limit 60
+
+The first is the sample day ``rides seed`` and ``rides demo`` load; the second the 1,000-request
+day of ``bench/product_day.py`` (the benchmark generator).
 
 Seeds the sample network into a throwaway SQLite database, plans and publishes the day, then,
 for each of ``--trials`` drivers (those with the most stops first), starts from a copy of that
 published day, declines the driver's route the way an SMS "no" does
 (``shared.driver_responses.decline_route``) and re-plans with ``plan_and_store``, as the queued
 re-plan would. A published stop of another driver is *kept* when the draft has it with the same
-driver within the dispatcher page's change threshold (``services.dispatch.plan_diff``).
-Prints one row per trial: stops of other drivers, kept, kept %, the decliner's legs, and how
-many of those the re-plan served again.
+driver within the dispatcher page's change threshold (``services.dispatch.plan_diff``); "same
+driver" also counts the stops that kept their driver at another time. Prints one row per
+trial: stops of other drivers, kept, kept %, same driver %, the decliner's legs, and how many
+of those the re-plan served again.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--date", default="2026-12-03", help="a Thursday")
+    parser.add_argument(
+        "--legacy-sample", action="store_true", help="the benchmark generator (as product_day.py)"
+    )
     args = parser.parse_args()
     day = date.fromisoformat(args.date)
     riders = args.riders or max(1, int(args.requests * 0.6))
@@ -54,7 +62,11 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{base}")
         with Session(engine) as session:
             net = seed_sample(
-                session, "toronto", day, SampleSize(args.drivers, riders, args.requests)
+                session,
+                "toronto",
+                day,
+                SampleSize(args.drivers, riders, args.requests),
+                legacy=args.legacy_sample,
             )
             session.commit()
             org_id = net.organisation.id
@@ -79,8 +91,11 @@ def main() -> None:
         engine.dispose()
         trials = sorted(busiest, key=lambda r: (-counts[r[0]], r[0]))[: args.trials]
         print(f"{args.requests} requests, {args.drivers} drivers, {args.time_limit:g} s per plan")
-        print("| driver declining | other stops | kept | kept % | their legs | served again |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print(
+            "| driver declining | other stops | kept | kept % | same driver % "
+            "| their legs | served again |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for route_id, driver_id in trials:
             assert route_id is not None
             copy = Path(folder) / f"trial-{route_id}.sqlite3"
@@ -110,10 +125,15 @@ def _trial(
     engine.dispose()
     others = {k: v for k, v in before.items() if v[0] != driver_id}
     kept = sum(1 for k, v in others.items() if not change_of(v, after.get(k)))
+    same_driver = sum(1 for k, v in others.items() if change_of(v, after.get(k)) in ("", "retimed"))
     theirs = [k for k, v in before.items() if v[0] == driver_id and k[2] == StopKind.PICKUP.value]
     again = sum(1 for k in theirs if k in after)
     share = 100 * kept / len(others) if others else 100.0
-    print(f"| {name} | {len(others)} | {kept} | {share:.1f}% | {len(theirs)} | {again} |")
+    driver_share = 100 * same_driver / len(others) if others else 100.0
+    print(
+        f"| {name} | {len(others)} | {kept} | {share:.1f}% | {driver_share:.1f}% "
+        f"| {len(theirs)} | {again} |"
+    )
 
 
 if __name__ == "__main__":
