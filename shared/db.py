@@ -54,9 +54,7 @@ def make_engine(url: str) -> Engine:
     url = prepare_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False}, hide_parameters=True
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":

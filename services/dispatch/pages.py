@@ -164,8 +164,9 @@ class DispatchPages:
         address = request.client.host if request.client else "unknown"
         refused = gettext_in(request, N_("The email or password is not right, or too many tries."))
         # NUL cannot be in a stored email or password, and PostgreSQL refuses it in a query.
-        unusable = not isinstance(password, str) or "\x00" in email + password
-        if unusable or not email or self.throttle.blocked(email, address):
+        if isinstance(password, str) and "\x00" in email + password:
+            password = None
+        if not isinstance(password, str) or not email or self.throttle.blocked(email, address):
             self.throttle.failed(email, address)
             return render(
                 request, "login.html", {"next": next_path, "error": refused}, status_code=401

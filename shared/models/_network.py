@@ -88,9 +88,7 @@ class PlaceUpdate(SQLModel):
     address: str | None = Field(default=None, max_length=300)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    opening_hours: dict[str, Any] | None = Field(
-        default=None, max_length=MAX_OPENING_HOURS_ENTRIES
-    )
+    opening_hours: dict[str, Any] | None = Field(default=None, max_length=MAX_OPENING_HOURS_ENTRIES)
 
 
 class PlacePublic(PlaceBase):
@@ -185,7 +183,9 @@ class DriverBase(SQLModel):
     )
     # Languages as spoken (e.g. "yue" Cantonese, "cmn" Mandarin, "en"); riders are matched on it.
     spoken: list[SpokenLanguage] = Field(
-        default_factory=lambda: ["en"], max_length=MAX_SPOKEN, sa_column=Column(JSON, nullable=False)
+        default_factory=lambda: ["en"],
+        max_length=MAX_SPOKEN,
+        sa_column=Column(JSON, nullable=False),
     )
     seats: int = Field(default=3, ge=1, le=12)
     wheelchair_spaces: int = Field(default=0, ge=0, le=4)

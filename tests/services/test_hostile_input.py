@@ -96,7 +96,8 @@ RAW_BODIES: list[tuple[str, bytes, str]] = [
     ("form-latin-1", b"reason=\xff\xfe&driver_id=\xff", "application/x-www-form-urlencoded"),
     ("form-broken-escapes", b"%%%=%zz&&==&a", "application/x-www-form-urlencoded"),
     ("multipart-no-boundary", b"--x\r\n\r\n", "multipart/form-data"),
-    ("multipart-bad", b"--b\r\nContent-Disposition: junk\r\n\r\nx", "multipart/form-data; boundary=b"),
+    ("multipart-bad", b"--b\r\nContent-Disposition: junk\r\n\r\nx",
+     "multipart/form-data; boundary=b"),
     ("text", b"hello", "text/plain"),
     ("xml", b"<?xml version='1.0'?><x/>", "application/xml"),
     ("empty-json", b"", "application/json"),
@@ -166,7 +167,9 @@ class Walk:
         self.covered.add(template)
         if response.status_code >= 500:
             shown = url if len(url) < 200 else url[:200] + "..."
-            body = form if form is not None else (content[:30] if isinstance(content, bytes) else "")
+            body = (
+                form if form is not None else (content[:30] if isinstance(content, bytes) else "")
+            )
             self.failures.append(f"{method} {shown} {str(body)[:120]} -> {response.status_code}")
         return response
 
@@ -206,27 +209,30 @@ def concrete_paths(template: str, valid: dict[str, list[str]], bad: bool) -> lis
 
 
 @pytest.fixture
-def walk(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> Iterator[Walk]:
+def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Walk]:
     """The whole web app, a logged-in admin with a valid CSRF token, an API key, signed hooks."""
+    setup: Scenario = request.getfixturevalue("scenario")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     reset_settings()
-    engine = scenario.engine
+    engine = setup.engine
     with Session(engine, expire_on_commit=False) as session:
-        organisation = session.get(Organisation, scenario.organisation_id)
+        organisation = session.get(Organisation, setup.organisation_id)
         assert organisation is not None
         key = rotate_key(session, organisation)
-        viewer = session.exec(select(DispatcherUser).where(DispatcherUser.email == "viewer@example.org")).one()
-        route = session.exec(select(PlanRoute).where(PlanRoute.plan_id == scenario.plan_id)).first()
+        viewer = session.exec(
+            select(DispatcherUser).where(DispatcherUser.email == "viewer@example.org")
+        ).one()
+        route = session.exec(select(PlanRoute).where(PlanRoute.plan_id == setup.plan_id)).first()
         session.commit()
     assert route is not None and route.id is not None and viewer.id is not None
-    driver_id = a_driver_id(engine, scenario.organisation_id)
+    driver_id = a_driver_id(engine, setup.organisation_id)
     token = manifest_token(driver_id, DAY)
-    request_id = str(a_request_id(engine, scenario.organisation_id))
+    request_id = str(a_request_id(engine, setup.organisation_id))
     valid = {
         "id": [request_id, "1"],
         "request_id": [request_id],
-        "plan_id": [str(scenario.plan_id)],
+        "plan_id": [str(setup.plan_id)],
         "route_id": [str(route.id)],
         "driver_id": [str(driver_id)],
         # Another account than the one walking: disabling it must not end the walk.
@@ -324,7 +330,9 @@ def test_an_oversized_chunked_body_gets_413_once_read(walk: Walk, template: str)
             yield big[start : start + 16 * 1024]
 
     path = concrete_paths(template, walk.valid, bad=False)[0]
-    kind = "application/json" if template.startswith("/api/") else "application/x-www-form-urlencoded"
+    kind = (
+        "application/json" if template.startswith("/api/") else "application/x-www-form-urlencoded"
+    )
     response = walk.call(template, "POST", path, content=chunks(), content_type=kind)
     assert response.status_code == 413, (path, response.status_code, response.text[:200])
     assert "larger than" in response.json()["error"]["message"]
@@ -352,3 +360,12 @@ def test_the_route_walk_sees_mounted_and_parametrised_routes() -> None:
     templates = {template for template, _ in app_routes(create_app().routes)}
     assert {"/api/v1/riders/{id}", "/m/{token}/{action}", "/dispatch/static/{path}"} <= templates
     assert "/dispatch/plans/{plan_id:int}" in templates
+
+
+def test_the_body_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_REQUEST_BODY_BYTES", "2048")
+    reset_settings()
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    response = client.post("/sms/inbound", content=b"a=" + b"x" * 2100)
+    assert response.status_code == 413
+    assert "larger than 2048 bytes" in response.json()["error"]["message"]

@@ -24,9 +24,7 @@ def upgrade() -> None:
         "(SELECT MIN(id) FROM delivery_event GROUP BY provider_id, status)"
     )
     with op.batch_alter_table("delivery_event", schema=None) as batch_op:
-        batch_op.create_unique_constraint(
-            "uq_delivery_event_sid_status", ["provider_id", "status"]
-        )
+        batch_op.create_unique_constraint("uq_delivery_event_sid_status", ["provider_id", "status"])
 
 
 def downgrade() -> None:
