@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
@@ -209,13 +210,14 @@ def concrete_paths(template: str, valid: dict[str, list[str]], bad: bool) -> lis
 
 
 @pytest.fixture
-def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Walk]:
+def walk(
+    request: pytest.FixtureRequest, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Walk]:
     """The whole web app, a logged-in admin with a valid CSRF token, an API key, signed hooks."""
     setup: Scenario = request.getfixturevalue("scenario")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
     reset_settings()
-    engine = setup.engine
     with Session(engine, expire_on_commit=False) as session:
         organisation = session.get(Organisation, setup.organisation_id)
         assert organisation is not None
