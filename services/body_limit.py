@@ -78,9 +78,7 @@ class BodySizeLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _answer(
-        send, 413, "payload_too_large", f"the request body is larger than {limit} bytes"
-    )
+    await _answer(send, 413, "payload_too_large", f"the request body is larger than {limit} bytes")
 
 
 async def _answer(send: Send, status: int, code: str, message: str) -> None:

@@ -8,6 +8,7 @@ a disabled account, or one whose role changed, takes effect at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Scope
 
 from services.dispatch.i18n import N_, parse_language, using
@@ -29,6 +30,8 @@ from services.dispatch.settings import get_dispatch_settings
 from shared.models import Language, Organisation, Role
 from shared.settings import get_settings, signing_key
 from shared.users import active_user
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "rides_session"
 CSRF_COOKIE = "csrftoken"
@@ -99,14 +102,34 @@ def _csrf_middleware(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
+_REACHED = "rides.csrf_reached"
+
+
 class CsrfMiddleware:
-    """asgi-csrf as a Starlette middleware class: the token in a form field or a header."""
+    """asgi-csrf as a Starlette middleware class: the token in a form field or a header.
+
+    asgi-csrf reads a posted form itself to find the token, and fails with an exception on a
+    form that is not UTF-8 or a multipart body without a boundary; such a request gets 400.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
-        self.app = _csrf_middleware(app)
+        self.inner = app
+        self.app = _csrf_middleware(self._checked)
+
+    async def _checked(self, scope: Scope, receive: Any, send: Any) -> None:
+        scope[_REACHED][0] = True
+        await self.inner(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+        # Shared by every copy asgi-csrf makes of the scope: did the request get past it?
+        reached = [False]
+        try:
+            await self.app({**scope, _REACHED: reached}, receive, send)
+        except Exception:
+            if reached[0]:
+                raise  # the page's own error, not the form's
+            log.info("form refused: asgi-csrf could not read it")
+            await PlainTextResponse("the form could not be read", 400)(scope, receive, send)
 
 
 def page_middleware() -> list[Middleware]:

@@ -59,12 +59,35 @@ _Owned = TypeVar("_Owned", Plan, RideRequest, Driver)
 STATIC_DIR = __file__.rsplit("/", 1)[0] + "/static"
 
 
+# Row ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
+MAX_ROW_ID = 2**31 - 1
+# Days a page can show: far enough either way for any service, and clear of the calendar's ends
+# (the pages step a day back and forward and convert days to UTC).
+_YEARS = range(2000, 2200)
+
+
+def _calendar_day(value: str) -> date | None:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if day.year in _YEARS and len(value) == len("YYYY-MM-DD") else None
+
+
 def parse_day(value: str) -> date:
     """A YYYY-MM-DD path segment; anything else is a page that does not exist."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise PageError(404, gettext("There is no such page.")) from None
+    day = _calendar_day(value)
+    if day is None:
+        raise PageError(404, gettext("There is no such page."))
+    return day
+
+
+def path_id(request: Request, name: str) -> int:
+    """A row id from the path (the route takes digits only); too large is no such page."""
+    value = int(request.path_params[name])
+    if not 1 <= value <= MAX_ROW_ID:
+        raise PageError(404, gettext("There is no such page."))
+    return value
 
 
 def _int(form: FormData | None, name: str) -> int | None:
@@ -72,9 +95,12 @@ def _int(form: FormData | None, name: str) -> int | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise PageError(400, gettext("That form field is not a number.")) from None
+    if not -MAX_ROW_ID <= value <= MAX_ROW_ID:
+        raise PageError(400, gettext("That form field is not a number."))
+    return value
 
 
 def _text(form: FormData | None, name: str) -> str:
@@ -137,6 +163,9 @@ class DispatchPages:
         password = form.get("password")
         address = request.client.host if request.client else "unknown"
         refused = gettext_in(request, N_("The email or password is not right, or too many tries."))
+        # NUL cannot be in a stored email or password, and PostgreSQL refuses it in a query.
+        if isinstance(password, str) and "\x00" in email + password:
+            password = None
         if not isinstance(password, str) or not email or self.throttle.blocked(email, address):
             self.throttle.failed(email, address)
             return render(
@@ -227,7 +256,7 @@ class DispatchPages:
         )
 
     def plan_by_id(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        plan = owned(session, Plan, int(request.path_params["plan_id"]), actor)
+        plan = owned(session, Plan, path_id(request, "plan_id"), actor)
         view = build_plan_view(
             session, actor.organisation_id, plan.service_date, actor.time_zone, plan
         )
@@ -281,16 +310,16 @@ class DispatchPages:
         return _back(f"/dispatch/{day.isoformat()}")
 
     def request_page(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
+        ride = owned(session, RideRequest, path_id(request, "request_id"), actor)
         detail = actions.request_detail(session, ride, actor.time_zone)
         return render(request, "request.html", {"detail": detail}, actor=actor)
 
     def driver_page(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        driver = owned(session, Driver, int(request.path_params["driver_id"]), actor)
+        driver = owned(session, Driver, path_id(request, "driver_id"), actor)
         return render(request, "driver.html", {"driver": driver}, actor=actor)
 
     def outcome(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
+        ride = owned(session, RideRequest, path_id(request, "request_id"), actor)
         try:
             actions.set_outcome(
                 session, ride, _text(form, "outcome"), _text(form, "reason"), actor.email
@@ -300,15 +329,18 @@ class DispatchPages:
         return _back(_text(form, "next") or f"/dispatch/requests/{ride.id}")
 
     def lock(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
+        ride = owned(session, RideRequest, path_id(request, "request_id"), actor)
         driver_id = _int(form, "driver_id")
         if driver_id is not None:
             owned(session, Driver, driver_id, actor)
-        actions.set_lock(session, ride, driver_id, _text(form, "hold") == "1", actor.email)
+        try:
+            actions.set_lock(session, ride, driver_id, _text(form, "hold") == "1", actor.email)
+        except ValidationFailed as exc:
+            raise PageError(400, str(exc)) from exc
         return _back(_text(form, "next") or f"/dispatch/requests/{ride.id}")
 
     def move(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
+        ride = owned(session, RideRequest, path_id(request, "request_id"), actor)
         driver_id = None if _text(form, "out") == "1" else _int(form, "driver_id")
         if driver_id is None and _text(form, "out") != "1":
             raise PageError(400, gettext("Choose a driver, or take the ride out of the plan."))
@@ -329,7 +361,7 @@ class DispatchPages:
         return _back(_text(form, "next") or f"/dispatch/{ride.service_date.isoformat()}/plan")
 
     def freeze(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        route = session.get(RouteRow, int(request.path_params["route_id"]))
+        route = session.get(RouteRow, path_id(request, "route_id"))
         plan = session.get(Plan, route.plan_id) if route is not None else None
         if route is None or plan is None or plan.organisation_id != actor.organisation_id:
             raise PageError(404, gettext("There is no such page."))
@@ -372,7 +404,7 @@ class DispatchPages:
         )
 
     def disable(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        user = session.get(DispatcherUser, int(request.path_params["user_id"]))
+        user = session.get(DispatcherUser, path_id(request, "user_id"))
         if user is None or user.organisation_id != actor.organisation_id:
             raise PageError(404, gettext("There is no such page."))
         if user.id == actor.user_id:
@@ -404,18 +436,19 @@ class DispatchPages:
         )
 
     def unlock(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
-        ride = owned(session, RideRequest, int(request.path_params["request_id"]), actor)
+        ride = owned(session, RideRequest, path_id(request, "request_id"), actor)
         actions.remove_lock(session, ride, actor.email)
         return _back(_text(form, "next") or f"/dispatch/requests/{ride.id}")
 
     def audit(self, request: Request, actor: Actor, session: Session, form: Any) -> Response:
         params = request.query_params
+        if any("\x00" in value for value in params.values()):
+            raise PageError(400, gettext("There is no such page."))
         day = None
         if params.get("date"):
-            try:
-                day = date.fromisoformat(params["date"])
-            except ValueError:
-                raise PageError(400, gettext("Give the date as YYYY-MM-DD.")) from None
+            day = _calendar_day(params["date"])
+            if day is None:
+                raise PageError(400, gettext("Give the date as YYYY-MM-DD."))
         wanted = AuditFilter(
             day=day, actor=params.get("user") or None, action=params.get("kind") or None
         )

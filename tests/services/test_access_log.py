@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.logs import private_path
+from shared.logs import HidePrivateParts, private_path
 from shared.migrations import upgrade
 from tests.conftest import free_port
 
@@ -31,6 +32,15 @@ def test_the_access_log_shows_paths_without_queries_or_manifest_tokens(
     path: str, logged: str
 ) -> None:
     assert private_path(path) == logged
+
+
+def test_the_filter_rewrites_uvicorns_access_record() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/v1/riders?phone={PHONE}", "1.1", 200), None,
+    )  # fmt: skip
+    assert HidePrivateParts().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /api/v1/riders?… HTTP/1.1" 200'
 
 
 def test_rides_serve_keeps_phone_numbers_and_tokens_out_of_its_access_log(tmp_path: Path) -> None:

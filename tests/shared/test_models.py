@@ -75,6 +75,17 @@ def test_a_phone_number_is_unique_within_an_organisation(session: Session) -> No
         _rider(session, org)
 
 
+def test_a_database_error_does_not_carry_the_rows_personal_data(session: Session) -> None:
+    """Error messages go to the logs; the engine hides the SQL parameters (names, phones)."""
+    org = _org(session)
+    _rider(session, org)
+    with pytest.raises(IntegrityError) as refused:
+        _rider(session, org)
+    message = str(refused.value)
+    assert "hidden due to hide_parameters=True" in message
+    assert "Chan Tai Man" not in message
+
+
 def test_the_same_phone_may_ride_with_two_organisations(session: Session) -> None:
     _rider(session, _org(session, "one"))
     rider = _rider(session, _org(session, "two"))

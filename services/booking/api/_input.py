@@ -223,9 +223,7 @@ def _check_values(data: Any) -> None:
                 _clean_text(key, path)
                 pending.append((f"{path}.{key}", item, depth + 1))
         elif isinstance(value, list):
-            pending.extend(
-                (f"{path}.{index}", item, depth + 1) for index, item in enumerate(value)
-            )
+            pending.extend((f"{path}.{index}", item, depth + 1) for index, item in enumerate(value))
 
 
 def _clean_text(value: str, field: str) -> str:
