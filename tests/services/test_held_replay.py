@@ -105,8 +105,8 @@ def test_the_database_going_away_mid_replay_keeps_the_rest(
     engine: Engine, organisation: int, journal: JournalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import services.held_replay
+    from services.booking.sms._receive import receive as real
 
-    real = services.held_replay.receive
     calls: list[str] = []
 
     def second_fails(*args: Any, **kwargs: Any) -> Any:
