@@ -7,6 +7,7 @@ what failed) and ``/metrics`` (Prometheus, every web process of the deployment a
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,7 +33,7 @@ from services.dispatch.app import dispatch_middleware, dispatch_routes
 from services.held_replay import Replayer
 from services.manifest.app import manifest_routes
 from shared import held, metrics
-from shared.db import database_problem, get_engine
+from shared.db import DATABASE_AWAY, database_problem, get_engine
 from shared.logs import ensure_logging
 from shared.queue import (
     queue_depths,
@@ -40,6 +41,8 @@ from shared.queue import (
     start_in_process_worker,
     stop_in_process_worker,
 )
+
+log = logging.getLogger(__name__)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -76,6 +79,21 @@ async def readyz(request: Request) -> JSONResponse:
         body["failed"] = failed
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
     return JSONResponse(body)
+
+
+async def database_away(request: Request, exc: Exception) -> Response:
+    """Any page or endpoint that needs the database while it is away: 503, try again soon.
+
+    (The webhooks keep what arrives instead, and the JSON API answers its own JSON 503.)
+    """
+    log.warning(
+        "%s %s: database unavailable (%s)", request.method, request.url.path, type(exc).__name__
+    )
+    return PlainTextResponse(
+        "The service is briefly unavailable; please try again in a minute.",
+        status_code=503,
+        headers={"Retry-After": "30"},
+    )
 
 
 def scrape_time_collectors() -> list[metrics.ScrapeTimeCollector]:
@@ -211,6 +229,9 @@ def create_app() -> Starlette:
             Middleware(RouteRecorder),
         ],
         # JSON errors even for paths no route takes, as API clients expect.
-        exception_handlers={HTTPException: http_exception_handler},
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            **dict.fromkeys(DATABASE_AWAY, database_away),
+        },
         lifespan=lifespan,
     )

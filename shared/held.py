@@ -174,6 +174,8 @@ class JournalStore:
         return [*aside, self.path] if self.path.exists() else aside
 
     def count(self) -> int:
+        if not self.path.parent.exists():
+            return 0
         total = 0
         for path in self._pending_files():
             with path.open("rb") as opened:
@@ -181,6 +183,8 @@ class JournalStore:
         return total
 
     def replay(self, handle: Handler) -> int:
+        if not self.path.parent.exists() or not self._pending_files():
+            return 0  # nothing kept: no lock files made either
         done = 0
         with self._locked(self._replay_lock_path, blocking=False) as mine:
             if not mine:

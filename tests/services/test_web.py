@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx2
@@ -16,6 +17,7 @@ from services.booking.sms.webhook import held_reply
 from services.web import create_app
 from shared.db import dispose_engines
 from shared.held import HeldWebhook
+from shared.manifest_links import manifest_token
 from shared.migrations import upgrade
 from shared.settings import reset_settings
 from tests.conftest import free_port
@@ -157,3 +159,14 @@ def test_metrics_count_requests_by_route_template_never_by_raw_path(client: Test
     assert "rides_http_request_duration_seconds_bucket" in text
     assert 'rides_queue_depth{queue="notifier"} 0.0' in text
     assert "rides_held_webhooks" in text
+
+
+def test_with_the_database_away_pages_and_the_api_answer_503(database_away: TestClient) -> None:
+    """A page that needs the database (a driver's manifest) and the API: 503, not 500."""
+    token = manifest_token(1, date(2026, 12, 3))
+    page = database_away.get(f"/m/{token}")
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "30"
+    api = database_away.get("/api/v1/riders", headers={"X-API-Key": "k" * 43})
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "unavailable"

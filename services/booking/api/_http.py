@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -26,7 +26,7 @@ from services.booking.api._rate import KeyRate
 from services.booking.api._shape import body_schema
 from services.booking.api.auth import API_KEY_HEADER, check_key_shape, organisation_for_key
 from services.booking.api.errors import InvalidInput, Unavailable, error_response
-from shared.db import get_engine, session_scope
+from shared.db import DATABASE_AWAY, get_engine, session_scope
 from shared.errors import Conflict, RidesError
 
 T = TypeVar("T", bound=SQLModel)
@@ -130,9 +130,10 @@ def _database_errors() -> Iterator[None]:
         yield
     except IntegrityError as exc:
         raise _integrity_error(exc) from exc
-    except OperationalError as exc:
-        # A locked SQLite file or a PostgreSQL restart: nothing was stored, so a retry is safe.
-        log.warning("database unavailable: %s", exc.orig)
+    except DATABASE_AWAY as exc:
+        # A locked SQLite file, a PostgreSQL restart, no free connection: nothing was stored,
+        # so a retry is safe.
+        log.warning("database unavailable: %s", type(exc).__name__)
         raise Unavailable("the database is busy; nothing was changed, try again") from exc
     except DataError as exc:
         # Input checks should stop these first; this keeps a missed case a 422, not a 500.
