@@ -94,7 +94,7 @@ class BackgroundServer:
         self.thread.join(timeout=30)
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 

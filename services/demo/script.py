@@ -25,12 +25,11 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 @dataclass(frozen=True)
 class Conversation:
-    """One person's texts, sent in turn; ``books`` says whether it should end in a booking."""
+    """One person's texts, sent in turn."""
 
     phone: str
     who: str
     turns: tuple[str, ...]
-    books: bool = True
 
 
 def _km(rider: Rider, place: Place) -> float:
@@ -109,10 +108,10 @@ def morning(riders: Sequence[Rider], places: Sequence[Place]) -> list[Conversati
         rider = chinese[18]
         p = _nearest(rider, places, GROCERY)
         turns = ("聽日十點去{p}", "唔使接", "係", f"取消 {CODE}")
-        out.append(Conversation(rider.phone, rider.name, _fill(turns, _zh(p), _zh(p)), books=False))
+        out.append(Conversation(rider.phone, rider.name, _fill(turns, _zh(p), _zh(p))))
     # An opt-out: the rider will not be texted again.
     if len(chinese) > 19:
-        out.append(Conversation(chinese[19].phone, chinese[19].name, ("STOP",), books=False))
+        out.append(Conversation(chinese[19].phone, chinese[19].name, ("STOP",)))
     # A new number signs up, then books (a dispatcher reviews the new rider's address).
     grocery = next(p for p in places if p.kind == PlaceKind.GROCERY)
     out.append(

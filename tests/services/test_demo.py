@@ -7,6 +7,7 @@ a loopback port, texts through the signed webhook, the in-process queue and the 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ SUMMARY = re.compile(
 
 
 @pytest.fixture
-def demo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def demo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """Record the environment the demo changes, so the test gives it back afterwards."""
     for name in [*demo_environment(tmp_path, 0, "x"), "REDIS_URL"]:
         monkeypatch.delenv(name, raising=False)

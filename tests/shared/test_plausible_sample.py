@@ -144,6 +144,6 @@ def test_the_day_plans_at_least_nine_legs_in_ten_with_acceptable_reasons(
 @pytest.mark.parametrize("key", CITY_KEYS)
 def test_nobody_shares_a_number_with_the_organisation_or_each_other(key: str) -> None:
     net = sample_network(key, DAYS[0], SampleSize(drivers=150, riders=600, requests=100))
-    phones = [p.phone for p in [*net.drivers, *net.riders]]
+    phones = [d.phone for d in net.drivers] + [r.phone for r in net.riders]
     assert len(set(phones)) == len(phones)
     assert net.organisation.sms_number not in phones
