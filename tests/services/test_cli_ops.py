@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,3 +98,32 @@ def test_a_worker_serves_its_metrics_for_every_process(tmp_path: Path, redis_url
         log.close()
     # One process serves the port; the other saw the lock taken and stayed quiet.
     assert "Address already in use" not in (tmp_path / "worker.log").read_text()
+
+
+def test_the_metrics_port_is_served_by_one_process_and_survives_a_taken_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from services.worker import MetricsPort
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("RIDES_WORKER", "1")
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        busy = MetricsPort(taken.getsockname()[1])
+        busy.after_worker_boot(None, None)  # type: ignore[arg-type]
+        assert busy._lock is None and "worker metrics not served" in caplog.text
+    first, second = MetricsPort(free_port()), MetricsPort(free_port())
+    first.after_worker_boot(None, None)  # type: ignore[arg-type]
+    second.after_worker_boot(None, None)  # type: ignore[arg-type]
+    assert first._lock is not None and second._lock is None  # the lock decides who serves
+    scraped = httpx.get(f"http://127.0.0.1:{first.port}/metrics", timeout=5)
+    assert scraped.status_code == 200 and "rides_queue_depth" in scraped.text
+
+
+def test_the_metrics_port_stays_closed_outside_rides_worker(tmp_path: Path) -> None:
+    from services.worker import MetricsPort
+
+    embedded = MetricsPort(free_port())
+    embedded.after_worker_boot(None, None)  # type: ignore[arg-type]
+    assert embedded._lock is None

@@ -19,6 +19,7 @@ from shared.db import dispose_engines
 from shared.held import HeldWebhook
 from shared.manifest_links import manifest_token
 from shared.migrations import upgrade
+from shared.queue import build_broker, use_broker
 from shared.settings import reset_settings
 from tests.conftest import free_port
 
@@ -144,6 +145,7 @@ def test_readiness_names_the_queue_when_redis_is_away(
 
 
 def test_metrics_count_requests_by_route_template_never_by_raw_path(client: TestClient) -> None:
+    use_broker(build_broker(None))  # an empty in-process queue, whatever a test before left
     client.get("/healthz")
     client.get("/api/v1/riders/4242", headers={"X-API-Key": "x" * 40})
     client.get("/no/such/+14165550123")
