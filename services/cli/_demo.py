@@ -85,7 +85,10 @@ class BackgroundServer:
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigurationError("the demo web server did not start; is the port free?")
+                raise ConfigurationError(
+                    f"the demo web server did not start on port {self.server.config.port}; "
+                    "is it free? (--port 0 takes any free port)"
+                )
             time.sleep(0.05)
 
     def stop(self) -> None:

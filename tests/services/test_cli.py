@@ -111,10 +111,10 @@ def test_demo_serves_until_ctrl_c_then_stops_cleanly(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The serving demo prints its links and login, keeps serving, and stops on Ctrl-C."""
-    from services.cli._demo import _interrupt, demo_environment, free_port
+    from services.cli._demo import _interrupt, free_port
+    from tests.services.test_demo import give_back_demo_environment
 
-    for name in [*demo_environment(tmp_path, 0, "x"), "REDIS_URL"]:
-        monkeypatch.delenv(name, raising=False)
+    give_back_demo_environment(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
     port = free_port()
     seen: list[int] = []

@@ -42,11 +42,18 @@ SUMMARY = re.compile(
 )
 
 
+def give_back_demo_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Unset what ``rides demo`` sets, and have the test's end restore it (``delenv`` alone
+    records nothing for a variable that is not set, and would let the demo's settings leak)."""
+    for name in [*demo_environment(tmp_path, 0, "x"), "REDIS_URL"]:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def demo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """Record the environment the demo changes, so the test gives it back afterwards."""
-    for name in [*demo_environment(tmp_path, 0, "x"), "REDIS_URL"]:
-        monkeypatch.delenv(name, raising=False)
+    give_back_demo_environment(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
     yield tmp_path / "demo.sqlite3"
     reset_settings()
