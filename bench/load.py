@@ -149,6 +149,9 @@ def main(argv: list[str]) -> None:
             "REDIS_URL": redis_url,
             "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
             "PUBLIC_BASE_URL": PUBLIC,
+            # The bench measures capacity, not the per-key limit (20/s by default).
+            "API_RATE_PER_SECOND": "10000",
+            "API_RATE_BURST": "10000",
         }
         if not args.skip_saturation:
             plan = build_plan(
