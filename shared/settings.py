@@ -149,6 +149,13 @@ class SmsSettings(BaseSettings):
     sms_rate_per_second: float = Field(
         default=1.0, description="Segments per second per sending number."
     )
+    sms_inbound_queue_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=14,
+        description="Longest a text waits for its turn in a busy web process; then it is kept "
+        "like a text during a database outage and answered later (Twilio waits 15 s).",
+    )
     sms_quiet_hours: bool = Field(
         default=True,
         description="Hold texts that are not urgent between 21:00 and 09:00 local time "

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
+from starlette.applications import Starlette
 
+from services.booking.sms import webhook as inbound
+from services.booking.sms._receive import receive
 from services.booking.sms.webhook import held_reply
 from services.held_replay import Replayer
 from shared import held
@@ -125,3 +131,52 @@ def test_the_database_going_away_mid_replay_keeps_the_rest(
     assert replayer.run_once() == 2
     with Session(engine) as session:
         assert len(session.exec(select(InboundMessage)).all()) == 3
+
+
+def test_a_text_that_waits_too_long_for_a_busy_process_is_kept_and_handled_later(
+    engine: Engine, organisation: int, journal: JournalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over capacity, a text is kept (not left to time out at Twilio) and answered later."""
+    busy, release = threading.Event(), threading.Event()
+
+    def slow_first(*args: Any, **kwargs: Any) -> Any:
+        if not busy.is_set():  # the first text holds the only slot until released
+            busy.set()
+            release.wait(timeout=30)
+        return receive(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "receive", slow_first)
+    monkeypatch.setenv("SMS_DEV_ALLOW_UNSIGNED", "true")
+    reset_settings()
+    app = Starlette(routes=[inbound.inbound_route(engine, concurrency=1, queue_seconds=0.3)])
+    form = {"MessageSid": "SM" + "1" * 32, "From": RIDER, "To": ORG_NUMBER, "Body": "hello"}
+    answers: dict[str, httpx.Response] = {}
+
+    async def two_texts() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+            async def send(name: str, data: dict[str, str]) -> None:
+                answers[name] = await client.post("/sms/inbound", data=data)
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(send, "first", form)
+                while not busy.is_set():
+                    await anyio.sleep(0.01)
+                await send("waited", {**form, "MessageSid": "SM" + "2" * 32, "Body": "ride"})
+                release.set()
+
+    anyio.run(two_texts)
+    assert answers["first"].status_code == 200
+    assert answers["waited"].status_code == 200
+    assert "Got your message" in answers["waited"].text  # the short bilingual answer, at once
+    assert journal.count() == 1
+    with Session(engine) as session:
+        assert len(session.exec(select(InboundMessage)).all()) == 1
+
+    assert Replayer(engine, interval=0.1).run_once() == 1
+    with Session(engine) as session:
+        stored = session.exec(select(InboundMessage)).all()
+        replies = session.exec(select(Message)).all()
+    assert sorted(m.provider_message_id for m in stored) == ["SM" + "1" * 32, "SM" + "2" * 32]
+    assert [m.template for m in replies] == ["sms_reply"]  # the kept text's real answer

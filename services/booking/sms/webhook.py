@@ -100,6 +100,7 @@ def inbound_route(
     rate_limit: RateLimit | None = None,
     rng: Callable[[], random.Random] = random.SystemRandom,
     concurrency: int = 8,
+    queue_seconds: float | None = None,
 ) -> Route:
     """The ``POST /sms/inbound`` route.
 
@@ -107,7 +108,9 @@ def inbound_route(
     pass the scenario's), ``rate_limit`` to the ``SMS_INBOUND_*`` settings, and ``rng`` makes
     the generator for reference codes (riders read them, so by default the OS's CSPRNG).
     At most ``concurrency`` texts are handled at once per process; more wait their turn on the
-    event loop, which costs less than more threads contending for the database and the GIL.
+    event loop, which costs less than more threads contending for the database and the GIL,
+    for at most ``queue_seconds`` (default ``SMS_INBOUND_QUEUE_SECONDS``): a text still waiting
+    then is kept for later, like one that arrives while the database is away.
     """
     limit = rate_limit or RateLimit.from_settings()
     # One limiter per event loop, made on first use inside it (a test client may run several).
@@ -136,10 +139,22 @@ def inbound_route(
         now = clock()
         held = HeldWebhook("inbound", params, now)
         work = partial(receive, engine or get_engine(), sms, now=now, limit=limit, rng=rng)
+        # Back-pressure: above capacity a text would wait its turn past Twilio's 15 s and be
+        # lost with the dropped request. After a bounded wait it is kept instead, as during a
+        # database outage, and the web app handles it once there is room.
+        acquired = False
+        with anyio.move_on_after(queue_seconds or get_settings().sms.sms_inbound_queue_seconds):
+            await limiter.acquire()
+            acquired = True
+        if not acquired:
+            log.warning("inbound SMS %s kept: the web process is over capacity", sms.sid)
+            return await _hold(held, "held_busy")
         try:
-            outcome = await anyio.to_thread.run_sync(work, limiter=limiter)
+            outcome = await anyio.to_thread.run_sync(work)
         except DATABASE_AWAY:
             return await _hold(held)
+        finally:
+            limiter.release()
         metrics.inbound_text("replayed" if outcome is not None and outcome.replayed else "handled")
         if outcome is None:
             log.warning("inbound SMS to %s: no organisation uses that number", mask(sms.to_number))
@@ -161,8 +176,8 @@ def held_reply() -> str:
     return join(render("held", Language.EN), render("held", Language.ZH_HANT))
 
 
-async def _hold(held: HeldWebhook) -> Response:
-    """Keep a text the database cannot take now; 503 only when nothing could keep it."""
+async def _hold(held: HeldWebhook, outcome: str = "held") -> Response:
+    """Keep a text that cannot be handled now; 503 only when nothing could keep it."""
     where = await anyio.to_thread.run_sync(keep, held)
     if where is None:
         metrics.inbound_text("refused")
@@ -172,7 +187,7 @@ async def _hold(held: HeldWebhook) -> Response:
             headers={"Retry-After": "5"},
             media_type="text/plain",
         )
-    metrics.inbound_text("held")
+    metrics.inbound_text(outcome)
     return Response(twiml(held_reply()), media_type=TWIML)
 
 
