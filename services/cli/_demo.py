@@ -95,6 +95,8 @@ class BackgroundServer:
         """Stop serving (the lifespan stops the worker) and wait for the thread."""
         self.server.should_exit = True
         self.thread.join(timeout=30)
+        if self.thread.is_alive():
+            logging.getLogger(__name__).warning("the demo web server is still stopping")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
