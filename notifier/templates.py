@@ -269,11 +269,27 @@ def _route(ctx: DriverDayRoute | DriverRouteChanged, language: Language, zone: Z
             return f"Route change {day}: no stops left for you. Thank you! {ctx.manifest_url}"
         stops = f"{count} stop" if count == 1 else f"{count} stops"
         head = f"Route change {day}, now {stops}:" if changed else f"Route {day}, {stops}:"
-        return "\n".join([head, *lines, f"Manifest: {ctx.manifest_url}"])
+        return _fit(head, lines, f"Manifest: {ctx.manifest_url}", "...{n} more in the manifest")
     if changed and not count:
         return f"{day}路線有變：你當天已沒有站點，謝謝！{ctx.manifest_url}"
     head = f"{day}路線有變，現共{count}站：" if changed else f"{day}路線，共{count}站："
-    return "\n".join([head, *lines, f"行程表：{ctx.manifest_url}"])
+    return _fit(head, lines, f"行程表：{ctx.manifest_url}", "……另有{n}站，見行程表")
+
+
+# Twilio refuses a text longer than this (error 21617), so a long route lists its first stops
+# and sends the driver to the manifest for the rest.
+MAX_TEXT_CHARACTERS = 1600
+
+
+def _fit(head: str, lines: list[str], footer: str, more: str) -> str:
+    """``head``, as many of ``lines`` as fit in one text, a count of the rest, ``footer``."""
+    shown = len(lines)
+    while True:
+        rest = [more.format(n=len(lines) - shown)] if shown < len(lines) else []
+        text = "\n".join([head, *lines[:shown], *rest, footer])
+        if len(text) <= MAX_TEXT_CHARACTERS or shown == 0:
+            return text
+        shown -= 1
 
 
 # Rider texts. Placeholders: day, window (pick-up window), when (date and time), where, who

@@ -13,6 +13,7 @@ import pytest
 from notifier.errors import TemplateError
 from notifier.templates import (
     CONTEXTS,
+    MAX_TEXT_CHARACTERS,
     RIDER_TEMPLATES,
     BookingCancelled,
     BookingChanged,
@@ -228,6 +229,30 @@ def test_route_change_with_stops_and_with_none_left() -> None:
     emptied = dataclasses.replace(changed, stops=())
     assert "no stops left" in render(emptied, "en")
     assert "已沒有站點" in render(emptied, "zh-Hant")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hant"])
+def test_a_long_route_lists_what_fits_in_one_text_and_points_to_the_manifest(
+    language: str,
+) -> None:
+    """Twilio refuses texts over 1,600 characters: a 40-stop day sends the rest to the manifest."""
+    many = tuple(
+        StopLine(PICKUP, "pickup", f"Rider{i}", f"{100 + i} Long Street Name Avenue, Scarborough")
+        for i in range(40)
+    )
+    text = render(DriverDayRoute(date(2026, 11, 24), many, "https://r.example.org/m/t"), language)
+    lines = text.splitlines()
+    assert len(text) <= MAX_TEXT_CHARACTERS
+    assert "40" in lines[0]  # the head still counts every stop
+    assert lines[-1].endswith("https://r.example.org/m/t")
+    listed = [line for line in lines[1:] if line[:1].isdigit()]
+    assert 10 < len(listed) < 40
+    assert [int(line.split(".")[0]) for line in listed] == list(range(1, len(listed) + 1))
+    assert str(40 - len(listed)) in lines[-2]  # how many more the manifest holds
+    short = render(DAY_ROUTE, language)
+    assert (
+        "manifest" not in short.splitlines()[-2].lower() and "行程表" not in short.splitlines()[-2]
+    )
 
 
 def test_newlines_in_values_cannot_forge_extra_lines() -> None:
