@@ -32,16 +32,29 @@ def stop_key(stop: Stop) -> StopKey:
     return (stop.request_id, stop.leg.value, stop.kind.value)
 
 
-def placements(session: Session, plan: Plan) -> dict[StopKey, Placement]:
-    """Where and when every stop of ``plan`` is."""
-    return {
-        stop_key(stop): (driver_id, minute_of(stop.planned_at))
-        for stop, driver_id in session.exec(
-            select(Stop, Route.driver_id)
+PlacedStop = tuple[int, Stop]  # (driver id, the stop)
+
+
+def plan_stops(session: Session, plan: Plan) -> list[PlacedStop]:
+    """Every stop of ``plan`` with its driver, in planned order."""
+    return list(
+        session.exec(
+            select(Route.driver_id, Stop)
             .join(Route, col(Route.id) == Stop.route_id)
             .where(Route.plan_id == plan.id)
+            .order_by(col(Stop.planned_at), col(Stop.route_id), col(Stop.seq))
         )
-    }
+    )
+
+
+def placements_of(stops: list[PlacedStop]) -> dict[StopKey, Placement]:
+    """Where and when each of ``stops`` is."""
+    return {stop_key(stop): (driver_id, minute_of(stop.planned_at)) for driver_id, stop in stops}
+
+
+def placements(session: Session, plan: Plan) -> dict[StopKey, Placement]:
+    """Where and when every stop of ``plan`` is."""
+    return placements_of(plan_stops(session, plan))
 
 
 def change_of(before: Placement | None, after: Placement | None) -> str:
@@ -83,33 +96,20 @@ class CompareRow:
         )
 
 
-def _stops(session: Session, plan: Plan) -> list[tuple[int, Stop]]:
-    return list(
-        session.exec(
-            select(Route.driver_id, Stop)
-            .join(Route, col(Route.id) == Stop.route_id)
-            .where(Route.plan_id == plan.id)
-            .order_by(col(Stop.planned_at), col(Stop.route_id), col(Stop.seq))
-        )
-    )
-
-
 def side_by_side(
-    session: Session,
-    published: Plan,
-    draft: Plan,
+    published: list[PlacedStop],
+    draft: list[PlacedStop],
     codes: dict[int, str],
     names: Mapping[int | None, str],
     time_zone: str,
 ) -> list[CompareRow]:
     """Every driver with a changed stop in either plan, by name, the published stops beside the
-    draft's. ``codes`` names requests, ``names`` drivers. Unchanged routes are left out: the
-    dispatcher is looking for what publishing would change."""
-    old = placements(session, published)
-    new = placements(session, draft)
+    draft's (each list as ``plan_stops`` gives it). ``codes`` names requests, ``names`` drivers.
+    Unchanged routes are left out: the dispatcher is looking for what publishing would change."""
+    old, new = placements_of(published), placements_of(draft)
     columns: dict[int, tuple[list[SideStop], list[SideStop]]] = defaultdict(lambda: ([], []))
-    for side, plan, mine, other in ((0, published, old, new), (1, draft, new, old)):
-        for driver_id, stop in _stops(session, plan):
+    for side, stops, mine, other in ((0, published, old, new), (1, draft, new, old)):
+        for driver_id, stop in stops:
             key = stop_key(stop)
             before, after = (
                 (mine[key], other.get(key)) if side == 0 else (other.get(key), mine[key])

@@ -16,11 +16,13 @@ from sqlmodel import Session, col, select
 from services.dispatch.i18n import N_, current_language, gettext, show_date, show_time
 from services.dispatch.plan_diff import (
     CompareRow,
+    PlacedStop,
     Placement,
     StopKey,
     change_of,
     minute_of,
-    placements,
+    placements_of,
+    plan_stops,
     side_by_side,
     stop_key,
 )
@@ -657,6 +659,8 @@ def build_plan_view(
     served = 0
     changed: int | None = None
     old: dict[StopKey, Placement] = {}
+    published_stops: list[PlacedStop] = []
+    draft_stops: list[PlacedStop] = []
     compare = (
         plan is not None
         and published is not None
@@ -664,7 +668,8 @@ def build_plan_view(
         and plan.state == PlanState.DRAFT
     )
     if compare and published is not None:
-        old = placements(session, published)
+        published_stops = plan_stops(session, published)
+        old = placements_of(published_stops)
         changed = 0
     seen_keys: set[StopKey] = set()
     changes: list[str] = []
@@ -709,6 +714,7 @@ def build_plan_view(
         for route in sorted(routes, key=lambda r: drivers[r.driver_id].name):
             driver = drivers[route.driver_id]
             stops = stops_by_route.get(route.id or 0, [])
+            draft_stops += [(route.driver_id, stop) for stop in stops]
             load = peak = 0
             blocks = []
             for stop in stops:
@@ -845,14 +851,9 @@ def build_plan_view(
         removed=removed,
         changes=changes,
         comparison=side_by_side(
-            session,
-            published,
-            plan,
-            {r.id: r.code for r in requests},
-            names,
-            time_zone,
+            published_stops, draft_stops, {r.id: r.code for r in requests}, names, time_zone
         )
-        if compare and plan is not None and published is not None
+        if compare
         else [],
     )
 
