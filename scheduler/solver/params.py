@@ -71,6 +71,9 @@ class SearchKnobs:
     #: instead of OR-Tools: "auto" does so with linked legs or from ``construct_from``
     #: servable requests up
     construct: Literal["auto", "always", "never"] = "auto"
+    #: on our own path, problems without linked legs or a previous plan are searched by the
+    #: compiled SISR core (``_sisr``) rather than ``_construct``/``_ruin``
+    compiled: bool = True
     construct_from: int = 300
     #: ruin and recreate's simulated annealing: start and end temperatures in units of the
     #: plan's mean arc cost per stop (0: keep only plans that cost no more)

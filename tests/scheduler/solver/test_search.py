@@ -164,6 +164,7 @@ def test_descending_from_several_starts_keeps_the_best_feasible_plan(
         time_limit=1.5,
         search=SearchKnobs(
             first_solutions=("parallel_cheapest_insertion", "savings", "global_cheapest_arc"),
+            construct="never",  # the OR-Tools path's portfolio of starts
             descend_starts=True,
             start_share=0.6,
         ),

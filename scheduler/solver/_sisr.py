@@ -1,0 +1,370 @@
+"""Slack induction by string removals (SISR) on the compiled core, for problems without links.
+
+Christiaens & Vanden Berghe's ruin and recreate: take out strings of consecutive stops from
+routes near a request (or the requests nearest it), put every request left out back by
+cheapest insertion in a random order of a few kinds, with blinks, and accept by simulated
+annealing. Where vehicles carry a fixed cost that outweighs any distance, part of the time
+first empties routes: close the smallest route's vehicle and accept plans that leave out
+less, or requests less often left out (their absences), until all are placed again.
+
+The hot loops are in ``_core`` (numba); this module lays out the arrays, splits the time and
+keeps the best plan. It serves problems without round trips and without a previous plan; the
+product's days with those go to ``_construct``/``_ruin``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from scheduler.solver import _core as core
+from scheduler.solver._compile import Compiled
+from scheduler.solver.problem import Travel
+
+log = logging.getLogger(__name__)
+
+Routes = list[list[int]]
+
+#: SISR's average number of requests a ruin takes out, and the longest string
+_MEAN_REMOVED = 10.0
+_MAX_STRING = 10
+#: probability of skipping an insertion position
+_BLINK = 0.01
+#: neighbours kept per request for the ruins
+_NEAR = 100
+#: seconds one batch of iterations should take (between time checks)
+_BATCH_SECONDS = 0.02
+
+
+def suits(c: Compiled) -> bool:
+    """Whether the compiled search covers every rule of ``c`` (no links, no previous plan)."""
+    return not c.links and not any(p is not None for p in c.previous_vehicle)
+
+
+def _arrays(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> core.Arrays:
+    nr, nv = len(c.requests), len(c.vehicles)
+    i64 = np.int64
+    t = np.asarray(travel.time, dtype=i64)
+    base = travel.time if arc_cost == "time" else travel.distance
+    cost = np.asarray(base, dtype=i64) * weight
+    loc = np.asarray(c.node_location, dtype=i64)
+    windows = np.asarray(c.node_window, dtype=i64).reshape(-1, 2)
+    dims = len(c.vehicles[0].capacity) if c.vehicles else 0
+    demand = np.asarray(c.node_demand, dtype=i64).reshape(len(c.node_location), dims)
+    limit = np.asarray(
+        [
+            core.UNLIMITED if r.max_ride_time is None else r.max_ride_time + r.pickup_service
+            for r in c.requests
+        ],
+        dtype=i64,
+    )
+    allowed = np.ones((nr, nv), dtype=np.bool_)
+    for r, ok in enumerate(c.allowed):
+        if ok is not None:
+            allowed[r, :] = False
+            allowed[r, ok] = True
+    alike: dict[object, int] = {}
+    twin = [
+        alike.setdefault(
+            (v.start, v.end, v.shift, v.capacity, v.skills, v.max_duration, v.fixed_cost), k
+        )
+        for k, v in enumerate(c.vehicles)
+    ]
+    vehicles = c.vehicles
+    return (
+        t,
+        cost,
+        loc,
+        np.asarray(c.node_service, dtype=i64),
+        windows[:, 0].copy(),
+        windows[:, 1].copy(),
+        demand,
+        limit,
+        np.asarray(c.vehicle_start_node, dtype=i64),
+        np.asarray(c.vehicle_end_node, dtype=i64),
+        np.asarray([v.shift.earliest for v in vehicles], dtype=i64),
+        np.asarray([v.shift.latest for v in vehicles], dtype=i64),
+        np.asarray([v.capacity for v in vehicles], dtype=i64).reshape(nv, dims),
+        np.asarray(
+            [core.UNLIMITED if v.max_duration is None else v.max_duration for v in vehicles],
+            dtype=i64,
+        ),
+        np.asarray([v.fixed_cost for v in vehicles], dtype=i64),
+        allowed,
+        np.asarray(c.penalty, dtype=i64),
+        np.asarray(twin, dtype=i64),
+        _neighbours(t, loc, windows, nr),
+    )
+
+
+def _neighbours(t: core.Arr, loc: core.Arr, windows: core.Arr, nr: int) -> core.Arr:
+    """Per request, the others nearest in space and time: travel between the pick-ups and
+    between the drop-offs plus the gaps between their windows."""
+    count = min(_NEAR, max(nr - 1, 0))
+    out = np.zeros((nr, count), dtype=np.int64)
+    if count == 0:
+        return out
+    p, d = loc[0 : 2 * nr : 2], loc[1 : 2 * nr : 2]
+    plo, phi = windows[0 : 2 * nr : 2, 0], windows[0 : 2 * nr : 2, 1]
+    for first in range(0, nr, 256):
+        rows = np.arange(first, min(first + 256, nr))
+        gap = np.maximum(0, np.maximum(plo[None, :] - phi[rows, None], plo[rows, None] - phi))
+        score = t[p[rows, None], p[None, :]] + t[d[rows, None], d[None, :]] + gap
+        score[np.arange(len(rows)), rows] = np.iinfo(np.int64).max
+        part = np.argpartition(score, count - 1, axis=1)[:, :count]
+        order = np.take_along_axis(score, part, axis=1).argsort(axis=1, kind="stable")
+        out[rows] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+class CompiledSearch:
+    """One SISR run: the problem's arrays, the current plan and the best one seen."""
+
+    def __init__(self, c: Compiled, travel: Travel, arc_cost: str, weight: int, seed: int) -> None:
+        self.c = c
+        self.P = _arrays(c, travel, arc_cost, weight)
+        nr, nv = len(c.requests), len(c.vehicles)
+        dims = self.P[6].shape[1]
+        width = 2 * nr + 2
+        self.S: core.State = (
+            np.zeros((nv, width), dtype=np.int64),
+            np.zeros(nv, dtype=np.int64),
+            np.zeros((nv, width + 2), dtype=np.int64),
+            np.zeros((nv, width + 2), dtype=np.int64),
+            np.zeros((nv, width + 2, dims), dtype=np.int64),
+            np.zeros(nv, dtype=np.int64),
+            np.full(nr, -1, dtype=np.int64),
+            np.ones(nv, dtype=np.bool_),
+        )
+        for v in range(nv):
+            core.refresh(self.P, self.S, v)
+        # Without ride-time or duration limits the screen is exact (windows, shifts, seats).
+        self.exact = bool((self.P[7] < core.UNLIMITED).any() or (self.P[13] < core.UNLIMITED).any())
+        core.seed_random(seed)
+        self.best_route = self.S[0].copy()
+        self.best_rlen = self.S[1].copy()
+        self.cost = core.total_cost(self.P, self.S)
+        self.best_cost = self.cost
+        self.batch = 20
+        self.iterations = self.kept = 0
+
+    def construct(self) -> None:
+        """Insert every request, earliest pick-up first, where it adds the least."""
+        lo = self.P[4]
+        order = np.argsort(lo[0 : 2 * len(self.c.requests) : 2], kind="stable").astype(np.int64)
+        core.place_all(self.P, self.S, order, self.exact)
+        self.cost = core.total_cost(self.P, self.S)
+        self._keep_as_best()
+
+    def _keep_as_best(self) -> None:
+        self.best_route[:] = self.S[0]
+        self.best_rlen[:] = self.S[1]
+        self.best_cost = self.cost
+
+    def restore_best(self) -> None:
+        """Make the best plan seen the current one."""
+        route, rlen, where = self.S[0], self.S[1], self.S[6]
+        route[:] = self.best_route
+        rlen[:] = self.best_rlen
+        where[:] = -1
+        for v in range(len(rlen)):
+            for node in route[v, : rlen[v]]:
+                where[node // 2] = v
+            core.refresh(self.P, self.S, v)
+        self.cost = core.total_cost(self.P, self.S)
+
+    def unit(self) -> float:
+        """Mean arc cost per stop of the current plan: the temperature's unit."""
+        rlen, rcost = self.S[1], self.S[5]
+        used = rlen > 0
+        stops = int(rlen[used].sum() + used.sum())
+        arcs = int(rcost[used].sum() - self.P[14][used].sum())
+        return arcs / stops if stops else 0.0
+
+    def _run(
+        self, deadline: float, temperature: float, absences: core.Arr, by_absence: bool
+    ) -> None:
+        """One batch of iterations, sized to take about ``_BATCH_SECONDS``."""
+        t0 = time.monotonic()
+        self.cost, self.best_cost, kept = core.iterate(
+            self.P,
+            self.S,
+            self.best_route,
+            self.best_rlen,
+            self.batch,
+            temperature,
+            absences,
+            by_absence,
+            self.exact,
+            _MEAN_REMOVED,
+            _MAX_STRING,
+            _BLINK,
+            self.cost,
+            self.best_cost,
+        )
+        took = time.monotonic() - t0
+        self.iterations += self.batch
+        self.kept += kept
+        left = deadline - time.monotonic()
+        wanted = self.batch * _BATCH_SECONDS / max(took, 1e-6)
+        self.batch = int(max(1, min(wanted, 2 * self.batch, 10_000)))
+        if left < _BATCH_SECONDS * 2:
+            self.batch = max(1, min(self.batch, int(self.batch * left / _BATCH_SECONDS)))
+
+    def anneal(self, deadline: float, hot: float, cold: float) -> None:
+        """Simulated annealing from ``hot`` to ``cold`` (in mean arc costs per stop)."""
+        t0 = time.monotonic()
+        unit = self.unit()
+        hot, cold = hot * unit, cold * unit
+        none = np.zeros(len(self.c.requests), dtype=np.int64)
+        while (now := time.monotonic()) < deadline:
+            if hot <= 0:
+                temperature = 0.0
+            else:
+                frac = (now - t0) / max(deadline - t0, 1e-9)
+                temperature = hot * (max(cold, 1e-9) / hot) ** frac
+            self._run(deadline, temperature, none, False)
+        self.restore_best()
+
+    def eliminate(self, deadline: float) -> int:
+        """Empty routes, smallest first, while every placed request stays placed."""
+        route, rlen, vopen, where = self.S[0], self.S[1], self.S[7], self.S[6]
+        emptied = failures = 0
+        vopen[rlen == 0] = False
+        rng = np.random.default_rng(int(self.cost) % (2**32))
+        while time.monotonic() < deadline and failures < 3:
+            used = [int(v) for v in np.flatnonzero(rlen > 0)]
+            if len(used) <= 1:
+                break
+            used.sort(key=lambda v: (int(rlen[v]), rng.random()))
+            victim = used[min(failures, len(used) - 1)]
+            target = int((where >= 0).sum())
+            saved = [a.copy() for a in self.S]
+            saved_cost = self.cost
+            for node in route[victim, : rlen[victim]].copy():
+                if node % 2 == 0:
+                    core.take_out(self.S, int(node // 2))
+            core.refresh(self.P, self.S, victim)
+            vopen[victim] = False
+            self.cost = core.total_cost(self.P, self.S)
+            self._keep_as_best()
+            end = min(deadline, time.monotonic() + max(0.2, (deadline - time.monotonic()) / 2))
+            absences = np.zeros(len(self.c.requests), dtype=np.int64)
+            while time.monotonic() < end and int((where >= 0).sum()) < target:
+                self._run(end, 0.0, absences, True)
+            self.restore_best()
+            if int((where >= 0).sum()) >= target:
+                emptied += 1
+                failures = 0
+                continue
+            for a, b in zip(self.S, saved, strict=True):
+                a[...] = b
+            self.cost = saved_cost
+            self._keep_as_best()
+            failures += 1
+        vopen[:] = True
+        self.cost = core.total_cost(self.P, self.S)
+        self._keep_as_best()
+        return emptied
+
+    def routes(self) -> Routes:
+        """The current plan as node lists per vehicle."""
+        route, rlen = self.S[0], self.S[1]
+        return [[int(n) for n in route[v, : rlen[v]]] for v in range(len(rlen))]
+
+
+def search(
+    c: Compiled,
+    travel: Travel,
+    arc_cost: str,
+    weight: int,
+    deadline: float,
+    seed: int,
+    hot: float,
+    cold: float,
+    eliminate: float,
+) -> tuple[Routes, int]:
+    """Construct, then empty routes for a share ``eliminate`` of the time when vehicles carry
+    fixed costs, then anneal; the best plan's routes and its cost."""
+    run = CompiledSearch(c, travel, arc_cost, weight, seed)
+    run.construct()
+    fixed = bool((run.P[14] > 0).any())
+    if fixed and eliminate > 0:
+        t0 = time.monotonic()
+        emptied = run.eliminate(t0 + eliminate * (deadline - t0))
+        log.info("compiled search: %d routes emptied", emptied)
+    run.anneal(deadline, hot, cold)
+    log.info(
+        "compiled search: %d iterations, %d improving, cost %d",
+        run.iterations,
+        run.kept,
+        run.best_cost,
+    )
+    assert math.isfinite(run.best_cost)
+    return run.routes(), int(run.best_cost)
+
+
+def warm() -> float:
+    """Load the compiled core (compile it on the first use after an install: numba caches it
+    on disk beside the code); the seconds it took. A process pays this once."""
+    t0 = time.monotonic()
+    i64 = np.int64
+    travel = np.asarray([[0, 1], [1, 0]], dtype=i64)
+    one = np.ones(1, dtype=i64)
+    P: core.Arrays = (
+        travel,
+        travel,
+        np.asarray([0, 1, 0], dtype=i64),
+        np.zeros(3, dtype=i64),
+        np.zeros(3, dtype=i64),
+        np.full(3, 100, dtype=i64),
+        np.asarray([[1], [-1], [0]], dtype=i64),
+        np.full(1, core.UNLIMITED - 1, dtype=i64),
+        np.asarray([2], dtype=i64),
+        np.asarray([2], dtype=i64),
+        np.zeros(1, dtype=i64),
+        np.full(1, 100, dtype=i64),
+        np.ones((1, 1), dtype=i64),
+        np.full(1, 50, dtype=i64),
+        one,
+        np.ones((1, 1), dtype=np.bool_),
+        one,
+        np.zeros(1, dtype=i64),
+        np.zeros((1, 0), dtype=i64),
+    )
+    S: core.State = (
+        np.zeros((1, 4), dtype=i64),
+        np.zeros(1, dtype=i64),
+        np.zeros((1, 6), dtype=i64),
+        np.zeros((1, 6), dtype=i64),
+        np.zeros((1, 6, 1), dtype=i64),
+        np.zeros(1, dtype=i64),
+        np.full(1, -1, dtype=i64),
+        np.ones(1, dtype=np.bool_),
+    )
+    core.seed_random(0)
+    core.refresh(P, S, 0)
+    core.place_all(P, S, np.zeros(1, dtype=i64), True)
+    best_route, best_rlen = S[0].copy(), S[1].copy()
+    cost = core.total_cost(P, S)
+    core.iterate(
+        P,
+        S,
+        best_route,
+        best_rlen,
+        1,
+        1.0,
+        np.zeros(1, dtype=i64),
+        True,
+        True,
+        10.0,
+        10,
+        0.01,
+        cost,
+        cost,
+    )
+    core.take_out(S, 0)
+    return time.monotonic() - t0
