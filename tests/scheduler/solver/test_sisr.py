@@ -14,9 +14,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from scheduler.solver import Problem, SearchKnobs, Solution, SolveParams, Vehicle, check, solve
+from scheduler.solver import (
+    Problem,
+    SearchKnobs,
+    Solution,
+    SolveParams,
+    Vehicle,
+    _search,
+    _sisr,
+    check,
+    solve,
+)
 from scheduler.solver import _core as core
-from scheduler.solver import _search, _sisr
 from scheduler.solver._compile import Compiled, compile_problem
 from scheduler.solver.insertion import check_route
 from scheduler.solver.problem import Stop, StopKind, Travel
