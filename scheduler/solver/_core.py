@@ -44,7 +44,9 @@ State = tuple[Arr, ...]
 
 # Field order of ``Arrays`` (kept in step with ``_sisr.arrays_of``):
 # T, C, loc, svc, lo, hi, dem, lim, vstart, vend, vlo, vhi, cap, maxdur, fixed, allowed,
-# penalty, twin, near
+# penalty, twin, near, outbound, ret, prev, moved
+# (``outbound[r]``/``ret[r]``: the other leg of a round trip or -1; ``prev[r]``: the vehicle
+# of the previous plan or -1; ``moved[0]``: the cost of moving a request off it)
 # Field order of ``State``: route, rlen, early, late, load, rcost, where, vopen
 
 
@@ -144,20 +146,25 @@ def best_insertion(
     """
     T, C, loc, svc, lo, hi, dem, lim = P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7]
     vstart, vend, cap, fixed, allowed, twin = P[8], P[9], P[12], P[14], P[15], P[17]
-    route, rlen, early, late, load, vopen = S[0], S[1], S[2], S[3], S[4], S[7]
+    route, rlen, early, late, load, where, vopen = S[0], S[1], S[2], S[3], S[4], S[6], S[7]
+    outbound, was_on, moved = P[19], P[21], P[22][0]
+    best = (1 << 62, -1, 0, 0)
+    if outbound[r] >= 0 and where[outbound[r]] < 0:
+        return best  # a return leg rides only when its outbound does
     p, d = 2 * r, 2 * r + 1
     lp, ld = loc[p], loc[d]
     lo_p, hi_p, lo_d, hi_d = lo[p], hi[p], lo[d], hi[d]
     limit = lim[r]
     p_to_d = svc[p] + T[lp, ld]
     dims = dem.shape[1]
-    nv = rlen.shape[0]
-    best = (1 << 62, -1, 0, 0)
+    nv, width = route.shape
     seen_twin = np.zeros(nv, dtype=np.bool_)
     for v in range(nv):
         if not vopen[v] or not allowed[r, v]:
             continue
         m = rlen[v]
+        if m + 2 > width:
+            continue
         if m == 0:
             if seen_twin[twin[v]]:
                 continue
@@ -169,6 +176,8 @@ def best_insertion(
         if not room:
             continue
         opening = fixed[v] if m == 0 else 0
+        if was_on[r] >= 0 and was_on[r] != v:
+            opening += moved
         for i in range(m + 1):
             if early[v, i] > hi_p:
                 break
@@ -295,13 +304,15 @@ def take_out(S: State, r: int) -> int:
 @_compiled
 def total_cost(P: Arrays, S: State) -> int:
     """Routes' arcs and fixed costs plus the penalties of requests left out."""
-    penalty, rcost, where = P[16], S[5], S[6]
+    penalty, prev, moved, rcost, where = P[16], P[21], P[22][0], S[5], S[6]
     cost = 0
     for v in range(rcost.shape[0]):
         cost += rcost[v]
     for r in range(where.shape[0]):
         if where[r] < 0:
             cost += penalty[r]
+        elif prev[r] >= 0 and prev[r] != where[r]:
+            cost += moved
     return cost
 
 
@@ -362,6 +373,25 @@ def _ruin(P: Arrays, S: State, centre: int, mean_removed: float, max_string: int
                 out[count] = x
                 count += 1
     return count
+
+
+@_compiled
+def _with_returns(P: Arrays, S: State, out: Arr, count: int) -> int:
+    """``out[:count]`` plus the placed return legs of the outbounds in it (a return never
+    rides without its outbound); the new count."""
+    ret, where = P[20], S[6]
+    n = count
+    for q in range(count):
+        x = ret[out[q]]
+        if x >= 0 and where[x] >= 0:
+            seen = False
+            for k in range(n):
+                if out[k] == x:
+                    seen = True
+            if not seen:
+                out[n] = x
+                n += 1
+    return n
 
 
 @_compiled
@@ -434,6 +464,7 @@ def iterate(
                 left_before += penalty[r]
                 absent_before += absences[r]
         count = _ruin(P, S, centre, mean_removed, max_string, out)
+        count = _with_returns(P, S, out, count)
         touched[:] = False
         for q in range(count):
             v = where[out[q]]
@@ -456,8 +487,11 @@ def iterate(
                 nback += 1
         _order(P, back, nback, keys, lo, dem, C, loc, vstart)
         if not broken:
-            for q in range(nback):
-                r = back[q]
+            # Twice: a return leg put back before its outbound gets its turn after it.
+            for q in range(2 * nback):
+                r = back[q % nback]
+                if where[r] >= 0 or (q >= nback and P[19][r] < 0):
+                    continue
                 found = best_insertion(P, S, r, exact, blink, scratch, times, posof)
                 v = found[1]
                 if v >= 0:
@@ -557,8 +591,11 @@ def place_all(P: Arrays, S: State, order: Arr, exact: bool) -> None:
     scratch = np.empty(width + 2, dtype=np.int64)
     times = np.empty(width + 4, dtype=np.int64)
     posof = np.empty(P[2].shape[0], dtype=np.int64)
-    for q in range(order.shape[0]):
-        r = order[q]
+    n = order.shape[0]
+    for q in range(2 * n):
+        r = order[q % n]
+        if S[6][r] >= 0 or (q >= n and P[19][r] < 0):
+            continue
         found = best_insertion(P, S, r, exact, 0.0, scratch, times, posof)
         if found[1] >= 0:
             insert(P, S, r, found[1], found[2], found[3], scratch)

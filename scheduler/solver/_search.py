@@ -57,10 +57,10 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
     warm = c.previous_routes if any(c.previous_routes) else None
     fleet = fleet_first(c, travel, params)
     if _wants_construction(c, params, fleet):
-        # numba's import costs two seconds: only processes that plan pay for it.
-        from scheduler.solver import _sisr
+        if knobs.compiled:
+            # numba's import costs two seconds: only processes that plan pay for it.
+            from scheduler.solver import _sisr
 
-        if knobs.compiled and _sisr.suits(c):
             # Counted in the time limit: loading the core takes about a second per process.
             log.info("compiled core ready in %.2fs", _sisr.warm())
             eliminate = knobs.eliminate_share if fleet else 0.0
@@ -74,6 +74,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
                 knobs.anneal_start,
                 knobs.anneal_end,
                 eliminate,
+                moved,
             )
             return Outcome(routes, cost)
         day = new_day(c, travel, params.arc_cost, params.weights.travel, warm, moved)
@@ -207,9 +208,7 @@ def _wants_construction(c: Compiled, params: SolveParams, fleet: bool) -> bool:
     """
     knobs = params.search
     if knobs.construct == "auto":
-        from scheduler.solver import _sisr
-
-        if knobs.compiled and _sisr.suits(c):
+        if knobs.compiled:
             return True
         big_or_linked = len(c.requests) >= knobs.construct_from or bool(c.links)
         return (big_or_linked or fleet) and len(knobs.first_solutions) == 1

@@ -8,8 +8,10 @@ first empties routes: close the smallest route's vehicle and accept plans that l
 less, or requests less often left out (their absences), until all are placed again.
 
 The hot loops are in ``_core`` (numba); this module lays out the arrays, splits the time and
-keeps the best plan. It serves problems without round trips and without a previous plan; the
-product's days with those go to ``_construct``/``_ruin``.
+keeps the best plan. Round trips: a return leg is only placed when its outbound is, and
+leaves with it (the time between them is already cut into both legs' windows by
+``_compile``). Re-plans start from the previous plan's routes and pay ``moved`` for each
+request put on another vehicle.
 """
 
 from __future__ import annotations
@@ -39,12 +41,11 @@ _NEAR = 100
 _BATCH_SECONDS = 0.02
 
 
-def suits(c: Compiled) -> bool:
-    """Whether the compiled search covers every rule of ``c`` (no links, no previous plan)."""
-    return not c.links and not any(p is not None for p in c.previous_vehicle)
+#: the most stops a route may hold (a driver's day is far shorter)
+_WIDTH = 1_024
 
 
-def _arrays(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> core.Arrays:
+def _arrays(c: Compiled, travel: Travel, arc_cost: str, weight: int, moved: int) -> core.Arrays:
     nr, nv = len(c.requests), len(c.vehicles)
     i64 = np.int64
     t = np.asarray(travel.time, dtype=i64)
@@ -66,13 +67,25 @@ def _arrays(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> core.Arr
         if ok is not None:
             allowed[r, :] = False
             allowed[r, ok] = True
+    # Empty vehicles alike in every rule offer the same insertions: only the first is tried.
+    # Not on a re-plan, where moving a request off its vehicle costs.
     alike: dict[object, int] = {}
+    replan = any(p is not None for p in c.previous_vehicle)
     twin = [
-        alike.setdefault(
+        k
+        if replan
+        else alike.setdefault(
             (v.start, v.end, v.shift, v.capacity, v.skills, v.max_duration, v.fixed_cost), k
         )
         for k, v in enumerate(c.vehicles)
     ]
+    outbound = np.full(nr, -1, dtype=i64)
+    ret = np.full(nr, -1, dtype=i64)
+    for out, back, _ in c.links:
+        outbound[back], ret[out] = out, back
+    prev = np.asarray(
+        [-1 if p is None else p for p in (c.previous_vehicle or [None] * nr)], dtype=i64
+    ).reshape(nr)
     vehicles = c.vehicles
     return (
         t,
@@ -97,6 +110,10 @@ def _arrays(c: Compiled, travel: Travel, arc_cost: str, weight: int) -> core.Arr
         np.asarray(c.penalty, dtype=i64),
         np.asarray(twin, dtype=i64),
         _neighbours(t, loc, windows, nr),
+        outbound,
+        ret,
+        prev,
+        np.asarray([moved], dtype=i64),
     )
 
 
@@ -120,15 +137,32 @@ def _neighbours(t: core.Arr, loc: core.Arr, windows: core.Arr, nr: int) -> core.
     return out
 
 
+def _paired(nodes: list[int]) -> bool:
+    """Whether every request of ``nodes`` is picked up once and then dropped off once."""
+    picked: set[int] = set()
+    dropped: set[int] = set()
+    for n in nodes:
+        r = n // 2
+        if n % 2 == 0 and r not in picked:
+            picked.add(r)
+        elif n % 2 == 1 and r in picked and r not in dropped:
+            dropped.add(r)
+        else:
+            return False
+    return picked == dropped
+
+
 class CompiledSearch:
     """One SISR run: the problem's arrays, the current plan and the best one seen."""
 
-    def __init__(self, c: Compiled, travel: Travel, arc_cost: str, weight: int, seed: int) -> None:
+    def __init__(
+        self, c: Compiled, travel: Travel, arc_cost: str, weight: int, seed: int, moved: int = 0
+    ) -> None:
         self.c = c
-        self.P = _arrays(c, travel, arc_cost, weight)
+        self.P = _arrays(c, travel, arc_cost, weight, moved)
         nr, nv = len(c.requests), len(c.vehicles)
         dims = self.P[6].shape[1]
-        width = 2 * nr + 2
+        width = min(2 * nr + 2, _WIDTH)
         self.S: core.State = (
             np.zeros((nv, width), dtype=np.int64),
             np.zeros(nv, dtype=np.int64),
@@ -151,8 +185,39 @@ class CompiledSearch:
         self.batch = 20
         self.iterations = self.kept = 0
 
+    def start_from(self, routes: Routes) -> None:
+        """Keep the routes of ``routes`` (the previous plan) that are still feasible."""
+        route, rlen, where = self.S[0], self.S[1], self.S[6]
+        cap, dims = self.P[12], self.P[6].shape[1]
+        times = np.empty(route.shape[1] + 4, dtype=np.int64)
+        posof = np.empty(len(self.P[2]), dtype=np.int64)
+        for v, nodes in enumerate(routes):
+            if not nodes or len(nodes) > route.shape[1]:
+                continue
+            route[v, : len(nodes)] = nodes
+            rlen[v] = len(nodes)
+            core.refresh(self.P, self.S, v)
+            loads = self.S[4][v, : len(nodes) + 2].reshape(-1, dims)
+            seq = np.asarray(nodes, dtype=np.int64)
+            if (
+                _paired(nodes)
+                and (loads <= cap[v]).all()
+                and core.feasible(self.P, v, seq, len(nodes), times, posof)
+            ):
+                where[seq // 2] = v
+            else:
+                rlen[v] = 0
+                core.refresh(self.P, self.S, v)
+        # A return kept without its outbound goes back to the waiting list.
+        outbound = self.P[19]
+        for r in np.flatnonzero((where >= 0) & (outbound >= 0)):
+            if where[outbound[r]] < 0:
+                v = core.take_out(self.S, int(r))
+                core.refresh(self.P, self.S, v)
+        self.cost = core.total_cost(self.P, self.S)
+
     def construct(self) -> None:
-        """Insert every request, earliest pick-up first, where it adds the least."""
+        """Insert every request left out, earliest pick-up first, where it adds the least."""
         lo = self.P[4]
         order = np.argsort(lo[0 : 2 * len(self.c.requests) : 2], kind="stable").astype(np.int64)
         core.place_all(self.P, self.S, order, self.exact)
@@ -244,9 +309,13 @@ class CompiledSearch:
             target = int((where >= 0).sum())
             saved = [a.copy() for a in self.S]
             saved_cost = self.cost
+            ret = self.P[20]
             for node in route[victim, : rlen[victim]].copy():
                 if node % 2 == 0:
                     core.take_out(self.S, int(node // 2))
+                    back = int(ret[node // 2])
+                    if back >= 0 and where[back] >= 0:
+                        core.refresh(self.P, self.S, core.take_out(self.S, back))
             core.refresh(self.P, self.S, victim)
             vopen[victim] = False
             self.cost = core.total_cost(self.P, self.S)
@@ -286,10 +355,14 @@ def search(
     hot: float,
     cold: float,
     eliminate: float,
+    moved: int = 0,
 ) -> tuple[Routes, int]:
-    """Construct, then empty routes for a share ``eliminate`` of the time when vehicles carry
-    fixed costs, then anneal; the best plan's routes and its cost."""
-    run = CompiledSearch(c, travel, arc_cost, weight, seed)
+    """Start from the previous plan if any, construct, then empty routes for a share
+    ``eliminate`` of the time when vehicles carry fixed costs, then anneal; the best plan's
+    routes and its cost. ``moved`` is what moving a request off its previous vehicle costs."""
+    run = CompiledSearch(c, travel, arc_cost, weight, seed, moved)
+    if any(c.previous_routes):
+        run.start_from(c.previous_routes)
     run.construct()
     fixed = bool((run.P[14] > 0).any())
     if fixed and eliminate > 0:
@@ -334,6 +407,10 @@ def warm() -> float:
         one,
         np.zeros(1, dtype=i64),
         np.zeros((1, 0), dtype=i64),
+        np.full(1, -1, dtype=i64),
+        np.full(1, -1, dtype=i64),
+        np.full(1, -1, dtype=i64),
+        np.zeros(1, dtype=i64),
     )
     S: core.State = (
         np.zeros((1, 4), dtype=i64),

@@ -20,6 +20,7 @@ from scheduler.solver import (
     Solution,
     SolveParams,
     Vehicle,
+    Weights,
     _search,
     _sisr,
     check,
@@ -163,16 +164,6 @@ def test_the_compiled_search_plans_every_rule_and_is_the_one_used(
     assert len(solution.unserved) < len(problem.requests) // 4
 
 
-def test_links_and_re_plans_stay_on_the_python_search() -> None:
-    linked = busy_day(2, n_trips=10)
-    c, _ = compile_problem(linked, SolveParams())
-    assert c.links and not _sisr.suits(c)
-    plain, _ = compile_problem(one_way_day(2, n_trips=10), SolveParams())
-    assert _sisr.suits(plain)
-    plain.previous_vehicle[0] = 0
-    assert not _sisr.suits(plain)
-
-
 def test_emptying_routes_keeps_every_request_and_uses_fewer_vehicles() -> None:
     """Start from one vehicle per request: elimination closes vehicles and serves everyone."""
     base = one_way_day(4, n_trips=6, n_cars=1)
@@ -240,3 +231,39 @@ def test_the_engine_can_be_told_to_use_the_python_search() -> None:
 
 def test_warming_up_loads_the_core() -> None:
     assert _sisr.warm() >= 0.0
+
+
+def test_a_return_leg_never_rides_without_its_outbound() -> None:
+    """Round trips: after construction and many ruins, every placed return has its outbound
+    placed, and the plan passes the checker with nothing dropped as an orphan."""
+    problem = busy_day(12, n_trips=50, n_cars=3)
+    c, run = run_of(problem, seed=4)
+    assert c.links
+    run.construct()
+    run.anneal(time.monotonic() + 1.0, 1.0, 0.01)
+    where = run.S[6]
+    for out, ret, _ in c.links:
+        assert where[ret] < 0 or where[out] >= 0
+    assert any(where[ret] >= 0 for _, ret, _ in c.links)
+    routes, unserved = plan_of(problem, c, run.routes(), {})
+    assert check(problem, Solution(tuple(routes), tuple(unserved), {}, {})) == []
+    assert all(u.reason != "outbound_unserved" for u in unserved)
+
+
+def test_a_re_plan_starts_from_the_previous_plan_and_keeps_requests_on_their_vehicles() -> None:
+    """With a high price on moving, a re-plan of an unchanged day keeps every request where it
+    was; a route that became infeasible is rebuilt, not kept."""
+    problem = one_way_day(13, n_trips=24, n_cars=3)
+    first = solve(problem, SolveParams(time_limit=1.0))
+    previous = {r.vehicle: tuple(Stop(v.request, v.kind) for v in r.visits) for r in first.routes}
+    again = replace(problem, previous=previous)
+    params = SolveParams(time_limit=1.0, weights=Weights(moved=10 * HOUR))
+    second = solve(again, params)
+    assert check(again, second) == []
+    assert second.objective["moved"] == 0
+    assert len(second.unserved) <= len(first.unserved)
+    # A previous route with a stop order no schedule can keep is dropped, not trusted.
+    c, run = run_of(again)
+    broken = [list(reversed(r)) for r in c.previous_routes]
+    run.start_from(broken)
+    assert all(int(n) == 0 for n, r in zip(run.S[1], broken, strict=True) if r)
