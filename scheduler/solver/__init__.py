@@ -22,7 +22,7 @@ from scheduler.solver.problem import (
     Window,
 )
 from scheduler.solver.solution import Route, Solution, Unserved, UnservedReason, Visit
-from scheduler.solver.solve import solve
+from scheduler.solver.solve import solve, warm_up
 
 __all__ = [
     "FirstSolution",
@@ -51,4 +51,5 @@ __all__ = [
     "Window",
     "check",
     "solve",
+    "warm_up",
 ]

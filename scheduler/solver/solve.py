@@ -47,6 +47,14 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     )
 
 
+def warm_up() -> float:
+    """Load the compiled search core now rather than inside the first solve's time limit;
+    the seconds it took (the first time after an install it is compiled, then cached)."""
+    from scheduler.solver import _sisr
+
+    return _sisr.warm()
+
+
 def plan_of(
     problem: Problem,
     compiled: Compiled,

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.solver import SchedulerError
+from scheduler.solver import SchedulerError, warm_up
 from services.cli._output import configure_logging
 
 if TYPE_CHECKING:
@@ -143,6 +143,8 @@ def suite_cmd(
         raise _fail(f"no *.txt instance files in {folder}")
     bks = load_bks(shared_dir(shared) / "bench" / "bks.csv")
     use_peer = peer and fmt is BenchFormat.lilim
+    # Once, as a planning worker does when it starts: not inside the first instance's limit.
+    typer.echo(f"compiled core loaded in {warm_up():.1f}s", err=True)
     rows: list[dict[str, str]] = []
     for i, path in enumerate(files, 1):
         try:
