@@ -376,6 +376,29 @@ def _ruin(P: Arrays, S: State, centre: int, mean_removed: float, max_string: int
 
 
 @_compiled
+def _nth(where: Arr, served: bool, k: int) -> int:
+    """The ``k``-th request (from 0) that is served, or left out."""
+    for r in range(where.shape[0]):
+        if (where[r] >= 0) == served:
+            if k == 0:
+                return r
+            k -= 1
+    return -1
+
+
+@_compiled
+def _left_out(penalty: Arr, absences: Arr, where: Arr) -> tuple[int, int]:
+    """Penalty of the requests left out and how often they were left out before."""
+    left = 0
+    absent = 0
+    for r in range(where.shape[0]):
+        if where[r] < 0:
+            left += penalty[r]
+            absent += absences[r]
+    return left, absent
+
+
+@_compiled
 def _with_returns(P: Arrays, S: State, out: Arr, count: int) -> int:
     """``out[:count]`` plus the placed return legs of the outbounds in it (a return never
     rides without its outbound); the new count."""
@@ -439,30 +462,12 @@ def iterate(
             if where[r] >= 0:
                 served += 1
         waiting = nr - served
+        # The centre of the ruin: a request left out half the time, if any, else a served one.
         if waiting > 0 and (served == 0 or np.random.random() < 0.5):
-            pick = int(np.random.random() * waiting)
-            centre = -1
-            for r in range(nr):
-                if where[r] < 0:
-                    if pick == 0:
-                        centre = r
-                        break
-                    pick -= 1
+            centre = _nth(where, False, int(np.random.random() * waiting))
         else:
-            pick = int(np.random.random() * served)
-            centre = -1
-            for r in range(nr):
-                if where[r] >= 0:
-                    if pick == 0:
-                        centre = r
-                        break
-                    pick -= 1
-        left_before = 0
-        absent_before = 0
-        for r in range(nr):
-            if where[r] < 0:
-                left_before += penalty[r]
-                absent_before += absences[r]
+            centre = _nth(where, True, int(np.random.random() * served))
+        left_before, absent_before = _left_out(penalty, absences, where)
         count = _ruin(P, S, centre, mean_removed, max_string, out)
         count = _with_returns(P, S, out, count)
         touched[:] = False
@@ -505,12 +510,7 @@ def iterate(
         if broken:
             accept = False
         elif by_absence:
-            left = 0
-            absent = 0
-            for r in range(nr):
-                if where[r] < 0:
-                    left += penalty[r]
-                    absent += absences[r]
+            left, absent = _left_out(penalty, absences, where)
             accept = left < left_before or (left == left_before and absent <= absent_before)
         elif temperature > 0.0:
             accept = new < current - temperature * np.log(1.0 - np.random.random())
