@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from devtools.fake_twilio import RunningFakeTwilio, run_fake_twilio_in_thread
+from scheduler.solver import warm_up
 from shared import migrations
 from shared.db import dispose_engines, make_engine
 from shared.queue import build_broker, use_broker
@@ -91,6 +92,12 @@ def _restore_logging() -> Iterator[None]:
 
 
 # --- databases ------------------------------------------------------------------------------
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Load the scheduler's compiled core once (compiling it if the cache is cold), as a
+    planning worker does when it starts, so no test's time limit pays for it."""
+    warm_up()
 
 
 @pytest.fixture(scope="session")
