@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
 import notifier.actors
 import scheduler.actors
+from scheduler.solver import warm_up
 from shared import metrics
 from shared.db import get_engine
 from shared.queue import get_broker, queue_depths
@@ -64,10 +65,21 @@ class MetricsPort(dramatiq.Middleware):
         log.info("worker metrics on port %d", self.port)
 
 
+class SolverWarmUp(dramatiq.Middleware):
+    """Loads the scheduler's compiled core when a ``rides worker`` process that plans boots,
+    so the first plan's time limit does not pay for it (compiled once after an install)."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        queues = getattr(worker, "queues", None)
+        if os.environ.get("RIDES_WORKER") and (not queues or "scheduler" in queues):
+            log.info("scheduler core loaded in %.1fs", warm_up())
+
+
 broker = get_broker()
 broker.add_middleware(
     RelayMiddleware(get_engine, interval=get_settings().app.relay_interval_seconds)
 )
 broker.add_middleware(MetricsPort(get_settings().app.worker_metrics_port))
+broker.add_middleware(SolverWarmUp())
 
 __all__ = ["broker", "notifier", "scheduler"]

@@ -3,6 +3,7 @@ and the worker's metrics port."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -127,3 +128,20 @@ def test_the_metrics_port_stays_closed_outside_rides_worker(tmp_path: Path) -> N
     embedded = MetricsPort(free_port())
     embedded.after_worker_boot(None, None)  # type: ignore[arg-type]
     assert embedded._lock is None
+
+
+def test_a_planning_worker_loads_the_solver_core_when_it_boots(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from types import SimpleNamespace
+
+    from services.worker import SolverWarmUp
+
+    caplog.set_level(logging.INFO, logger="services.worker")
+    SolverWarmUp().after_worker_boot(None, SimpleNamespace(queues=None))  # type: ignore[arg-type]
+    assert "scheduler core loaded" not in caplog.text  # embedded: not `rides worker`
+    monkeypatch.setenv("RIDES_WORKER", "1")
+    SolverWarmUp().after_worker_boot(None, SimpleNamespace(queues={"sms"}))  # type: ignore[arg-type]
+    assert "scheduler core loaded" not in caplog.text  # a worker that does not plan
+    SolverWarmUp().after_worker_boot(None, SimpleNamespace(queues={"scheduler"}))  # type: ignore[arg-type]
+    assert "scheduler core loaded" in caplog.text
