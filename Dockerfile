@@ -9,6 +9,9 @@ COPY scheduler scheduler
 COPY notifier notifier
 COPY shared shared
 RUN uv sync --frozen --no-dev
+# Compile the scheduler's core now (numba caches it beside the code) rather than in the first
+# plan a worker makes.
+RUN .venv/bin/python -c "from scheduler.solver import warm_up; warm_up()"
 
 FROM python:3.11-slim
 RUN useradd --create-home rides
