@@ -39,6 +39,8 @@ _BLINK = 0.01
 _NEAR = 100
 #: seconds one batch of iterations should take (between time checks)
 _BATCH_SECONDS = 0.02
+#: routes tried in a row without emptying one before elimination gives up
+_ATTEMPTS = 6
 
 
 #: the most stops a route may hold (a driver's day is far shorter)
@@ -300,7 +302,7 @@ class CompiledSearch:
         emptied = failures = 0
         vopen[rlen == 0] = False
         rng = np.random.default_rng(int(self.cost) % (2**32))
-        while time.monotonic() < deadline and failures < 3:
+        while time.monotonic() < deadline and failures < _ATTEMPTS:
             used = [int(v) for v in np.flatnonzero(rlen > 0)]
             if len(used) <= 1:
                 break
