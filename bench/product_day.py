@@ -26,7 +26,15 @@ from pathlib import Path
 from sqlmodel import Session
 
 from scheduler.planning import params_from_settings, plan_and_store
-from scheduler.solver import Problem, Solution, SolveParams, UnservedReason, check, solve
+from scheduler.solver import (
+    Problem,
+    Solution,
+    SolveParams,
+    UnservedReason,
+    check,
+    solve,
+    warm_up,
+)
 from shared import migrations
 from shared.db import make_engine
 from shared.sample import SampleSize, seed_sample
@@ -60,6 +68,8 @@ def main() -> None:
             session.commit()
             org_id = net.organisation.id
         assert org_id is not None
+        # A planning worker loads the compiled core when it boots, not in its first plan.
+        warm_up()
         started = time.perf_counter()
         result = plan_and_store(
             org_id,

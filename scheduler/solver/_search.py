@@ -75,6 +75,7 @@ def optimise(c: Compiled, travel: Travel, params: SolveParams) -> Outcome:
                 knobs.anneal_end,
                 eliminate,
                 moved,
+                knobs.squeeze_share,
             )
             return Outcome(routes, cost)
         day = new_day(c, travel, params.arc_cost, params.weights.travel, warm, moved)

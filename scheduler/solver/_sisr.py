@@ -296,6 +296,15 @@ class CompiledSearch:
             self._run(deadline, temperature, none, False)
         self.restore_best()
 
+    def squeeze(self, deadline: float) -> None:
+        """Place requests left out: keep plans that leave out less, or as much of requests
+        less often left out, whatever they drive (SISR's absences); the best plan seen wins."""
+        where = self.S[6]
+        absences = np.zeros(len(self.c.requests), dtype=np.int64)
+        while time.monotonic() < deadline and bool((where < 0).any()):
+            self._run(deadline, 0.0, absences, True)
+        self.restore_best()
+
     def eliminate(self, deadline: float) -> int:
         """Empty routes, smallest first, while every placed request stays placed."""
         route, rlen, vopen, where = self.S[0], self.S[1], self.S[7], self.S[6]
@@ -358,6 +367,7 @@ def search(
     cold: float,
     eliminate: float,
     moved: int = 0,
+    squeeze: float = 0.0,
 ) -> tuple[Routes, int]:
     """Start from the previous plan if any, construct, then empty routes for a share
     ``eliminate`` of the time when vehicles carry fixed costs, then anneal; the best plan's
@@ -371,6 +381,9 @@ def search(
         t0 = time.monotonic()
         emptied = run.eliminate(t0 + eliminate * (deadline - t0))
         log.info("compiled search: %d routes emptied", emptied)
+    elif squeeze > 0:
+        t0 = time.monotonic()
+        run.squeeze(t0 + squeeze * (deadline - t0))
     run.anneal(deadline, hot, cold)
     log.info(
         "compiled search: %d iterations, %d improving, cost %d",

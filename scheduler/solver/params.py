@@ -82,6 +82,8 @@ class SearchKnobs:
     #: share of ruin and recreate's time spent emptying routes when the vehicle count comes
     #: first (a vehicle's fixed cost outweighs any total of arcs)
     eliminate_share: float = 0.5
+    #: otherwise, share of the time spent placing requests left out before annealing
+    squeeze_share: float = 0.5
     #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning
     backend_options: str = ""
     #: the same for the searches that try to empty a route (vehicle reduction)
