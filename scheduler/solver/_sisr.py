@@ -372,10 +372,19 @@ def search(
     """Start from the previous plan if any, construct, then empty routes for a share
     ``eliminate`` of the time when vehicles carry fixed costs, then anneal; the best plan's
     routes and its cost. ``moved`` is what moving a request off its previous vehicle costs."""
+    t0 = time.monotonic()
     run = CompiledSearch(c, travel, arc_cost, weight, seed, moved)
     if any(c.previous_routes):
         run.start_from(c.previous_routes)
     run.construct()
+    built = time.monotonic() - t0
+    log.info(
+        "compiled search: first plan in %.2fs, %d of %d requests placed",
+        built,
+        int((run.S[6] >= 0).sum()),
+        len(c.requests),
+        extra={"first_pass_s": built, "construction_s": built},
+    )
     fixed = bool((run.P[14] > 0).any())
     if fixed and eliminate > 0:
         t0 = time.monotonic()
@@ -390,6 +399,7 @@ def search(
         run.iterations,
         run.kept,
         run.best_cost,
+        extra={"tried": run.iterations, "kept": run.kept},
     )
     assert math.isfinite(run.best_cost)
     return run.routes(), int(run.best_cost)
