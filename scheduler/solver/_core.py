@@ -376,6 +376,34 @@ def _ruin(P: Arrays, S: State, centre: int, mean_removed: float, max_string: int
 
 
 @_compiled
+def _waiting_near(P: Arrays, where: Arr, centre: int, waiting: int, most: int, back: Arr) -> int:
+    """The requests left out to try again: all of them when there are at most ``most``, else
+    the centre and those nearest it, ``most`` in all; written to ``back``, their count.
+
+    (SISR tries every absent request; on a day with a hundred left out for lack of room that
+    is most of each iteration's work, for requests that mostly stay out.)"""
+    near = P[18]
+    n = 0
+    if waiting <= most:
+        for r in range(where.shape[0]):
+            if where[r] < 0:
+                back[n] = r
+                n += 1
+        return n
+    if where[centre] < 0:
+        back[n] = centre
+        n += 1
+    for k in range(near.shape[1]):
+        if n >= most:
+            break
+        s = near[centre, k]
+        if where[s] < 0:
+            back[n] = s
+            n += 1
+    return n
+
+
+@_compiled
 def _nth(where: Arr, served: bool, k: int) -> int:
     """The ``k``-th request (from 0) that is served, or left out."""
     for r in range(where.shape[0]):
@@ -468,6 +496,7 @@ def iterate(
         else:
             centre = _nth(where, True, int(np.random.random() * served))
         left_before, absent_before = _left_out(penalty, absences, where)
+        nback = _waiting_near(P, where, centre, waiting, int(2 * mean_removed), back)
         count = _ruin(P, S, centre, mean_removed, max_string, out)
         count = _with_returns(P, S, out, count)
         touched[:] = False
@@ -485,11 +514,8 @@ def iterate(
                 refresh(P, S, v)
                 if not _schedulable(P, S, v, exact, scratch, times, posof):
                     broken = True
-        nback = 0
-        for r in range(nr):
-            if where[r] < 0:
-                back[nback] = r
-                nback += 1
+        back[nback : nback + count] = out[:count]
+        nback += count
         _order(P, back, nback, keys, lo, dem, C, loc, vstart)
         if not broken:
             # Twice: a return leg put back before its outbound gets its turn after it.

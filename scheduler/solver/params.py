@@ -83,7 +83,7 @@ class SearchKnobs:
     #: first (a vehicle's fixed cost outweighs any total of arcs)
     eliminate_share: float = 0.5
     #: otherwise, share of the time spent placing requests left out before annealing
-    squeeze_share: float = 0.5
+    squeeze_share: float = 0.8
     #: extra OR-Tools RoutingSearchParameters in protobuf text format, for tuning
     backend_options: str = ""
     #: the same for the searches that try to empty a route (vehicle reduction)
