@@ -22,6 +22,7 @@ _.should_exit
 _.stream
 _.after_worker_boot
 _.before_worker_shutdown
+_.pytest_sessionstart  # tests/conftest.py: a pytest hook
 _.autogen_context
 _.build_app  # bench/webhook.py: uvicorn's factory, named as "webhook:build_app"
 _.ceiling_app  # bench/load.py: uvicorn's factory, named as "load:ceiling_app"

@@ -112,7 +112,7 @@ class _Fleet:
         back = drop + r.dropoff_service + t[r.dropoff, self.end[candidates]]
         ok = (pick <= pl) & (drop <= dl) & (back <= self.close[candidates])
         ok &= self.open[candidates] <= self.close[candidates]
-        out = [int(i) for i in candidates[ok & ~self.timed[candidates]]]
+        out: list[int] = candidates[ok & ~self.timed[candidates]].tolist()
         out += [
             int(i)
             for i in candidates[self.timed[candidates]]
@@ -120,15 +120,30 @@ class _Fleet:
         ]
         return sorted(out)
 
+    def tightened(self, r: Request, carriers: list[int]) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Pick-up and drop-off windows implied by the direct trip, ride time and shifts."""
+        t, h, ks = self.time, self.horizon, np.asarray(carriers, dtype=np.int64)
+        (pe, pl), (de, dl) = _bounds(r.pickup_window, h), _bounds(r.dropoff_window, h)
+        direct = r.pickup_service + int(t[r.pickup, r.dropoff])
+        pe = max(pe, int((self.open[ks] + t[self.start[ks], r.pickup]).min()))
+        back = self.close[ks] - r.dropoff_service - t[r.dropoff, self.end[ks]]
+        dl = min(dl, int(back.max()))
+        de = max(de, pe + direct)
+        pl = min(pl, dl - direct)
+        if r.max_ride_time is not None:
+            dl = min(dl, pl + r.pickup_service + r.max_ride_time)
+            pe = max(pe, de - r.pickup_service - r.max_ride_time)
+        return (pe, pl), (de, dl)
+
 
 def classify(
-    problem: Problem, vehicles: list[Vehicle]
+    problem: Problem, vehicles: list[Vehicle], fleet: _Fleet | None = None
 ) -> tuple[dict[str, UnservedReason], dict[str, list[int]]]:
     """Reasons for requests that cannot be served, and allowed vehicle indices for the rest."""
     reasons: dict[str, UnservedReason] = {}
     allowed: dict[str, list[int]] = {}
     vindex = {v.id: i for i, v in enumerate(vehicles)}
-    fleet = _Fleet(problem, vehicles)
+    fleet = fleet or _Fleet(problem, vehicles)
     by_skills: dict[frozenset[str], np.ndarray[tuple[int], np.dtype[np.int64]]] = {}
     for r in problem.requests:
         if r.id in problem.locks.unserved:
@@ -161,24 +176,6 @@ def classify(
     return reasons, allowed
 
 
-def tightened_windows(
-    problem: Problem, r: Request, carriers: list[Vehicle]
-) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Pick-up and drop-off windows implied by the direct trip, ride time and shifts."""
-    t = problem.travel.time
-    h = horizon_of(problem)
-    (pe, pl), (de, dl) = _bounds(r.pickup_window, h), _bounds(r.dropoff_window, h)
-    direct = r.pickup_service + t[r.pickup][r.dropoff]
-    pe = max(pe, min(v.shift.earliest + t[v.start][r.pickup] for v in carriers))
-    dl = min(dl, max(v.shift.latest - r.dropoff_service - t[r.dropoff][v.end] for v in carriers))
-    de = max(de, pe + direct)
-    pl = min(pl, dl - direct)
-    if r.max_ride_time is not None:
-        dl = min(dl, pl + r.pickup_service + r.max_ride_time)
-        pe = max(pe, de - r.pickup_service - r.max_ride_time)
-    return (pe, pl), (de, dl)
-
-
 def compile_problem(
     problem: Problem, params: SolveParams
 ) -> tuple[Compiled, dict[str, UnservedReason]]:
@@ -187,7 +184,8 @@ def compile_problem(
     frozen = problem.locks.frozen_routes
     vehicles = [v for v in problem.vehicles if v.id not in frozen]
     on_frozen = {s.request for stops in frozen.values() for s in stops}
-    reasons, allowed = classify(problem, vehicles)
+    fleet = _Fleet(problem, vehicles)
+    reasons, allowed = classify(problem, vehicles, fleet)
     for rid in on_frozen:
         reasons.pop(rid, None)
         allowed.pop(rid, None)
@@ -197,11 +195,8 @@ def compile_problem(
         if r.after is not None and r.id in allowed and r.after.outbound in reasons:
             del allowed[r.id]
             reasons[r.id] = UnservedReason.OUTBOUND_UNSERVED
-    windows = {
-        r.id: tightened_windows(problem, r, [vehicles[i] for i in allowed[r.id]])
-        for r in problem.requests
-        if r.id in allowed
-    }
+    windows = {r.id: fleet.tightened(r, allowed[r.id]) for r in problem.requests if r.id in allowed}
+    del fleet  # its copy of the time matrix
     for r in problem.requests:
         if r.after is not None and r.id in windows and not _return_fits(r, by_id, windows):
             del allowed[r.id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from scheduler.solver import Problem, Request, Vehicle, Window
-from scheduler.solver._compile import alone_feasible, classify
+from scheduler.solver._compile import _Fleet, alone_feasible, classify
 from tests.scheduler.conftest import HOUR, MIN, town
 
 
@@ -54,3 +54,33 @@ def test_vectorised_pre_check_allows_exactly_the_vehicles_a_lone_schedule_allows
             expected = [i for i, v in enumerate(vehicles) if alone_feasible(problem, r, v)]
             assert allowed.get(r.id, []) == expected, (seed, r)
             assert (r.id in reasons) == (not expected)
+
+
+def _tightened_one_by_one(
+    problem: Problem, r: Request, carriers: list[Vehicle]
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The windows ``_Fleet.tightened`` computes, one vehicle at a time."""
+    t, h = problem.travel.time, max(v.shift.latest for v in problem.vehicles)
+    pw, dw = r.pickup_window or Window(0, h), r.dropoff_window or Window(0, h)
+    (pe, pl), (de, dl) = (pw.earliest, pw.latest), (dw.earliest, dw.latest)
+    direct = r.pickup_service + t[r.pickup][r.dropoff]
+    pe = max(pe, min(v.shift.earliest + t[v.start][r.pickup] for v in carriers))
+    dl = min(dl, max(v.shift.latest - r.dropoff_service - t[r.dropoff][v.end] for v in carriers))
+    de, pl = max(de, pe + direct), min(pl, dl - direct)
+    if r.max_ride_time is not None:
+        dl = min(dl, pl + r.pickup_service + r.max_ride_time)
+        pe = max(pe, de - r.pickup_service - r.max_ride_time)
+    return (pe, pl), (de, dl)
+
+
+def test_vectorised_windows_are_the_ones_each_carrier_implies() -> None:
+    for seed in range(10):
+        problem = _random_problem(random.Random(seed))
+        vehicles = list(problem.vehicles)
+        fleet = _Fleet(problem, vehicles)
+        _, allowed = classify(problem, vehicles, fleet)
+        for r in problem.requests:
+            if r.id in allowed:
+                carriers = [vehicles[i] for i in allowed[r.id]]
+                expected = _tightened_one_by_one(problem, r, carriers)
+                assert fleet.tightened(r, allowed[r.id]) == expected, (seed, r)
