@@ -23,6 +23,7 @@ import typer
 import uvicorn
 from sqlmodel import select
 
+from scheduler.solver import warm_up
 from services.cli import app
 from services.cli._database import parse_day, run_migrations
 from services.cli._output import console, friendly_errors
@@ -179,6 +180,8 @@ def demo(
     settings = get_settings()
     _say(f"database: {settings.app.database_url} ({'kept' if keep else 'fresh'})")
     _say("queue: in-process; SMS: console (texts are shown here, nothing leaves the machine)")
+    _say("loading the scheduler's compiled core (the first time after an install compiles it)")
+    _say(f"scheduler core ready in {warm_up():.1f} s")
     org_id, password = _prepare(database.resolve(), keep)
     day = parse_day(None, "America/Toronto")
     server = BackgroundServer(port)
