@@ -178,7 +178,10 @@ def best_insertion(
         opening = fixed[v] if m == 0 else 0
         if was_on[r] >= 0 and was_on[r] != v:
             opening += moved
-        for i in range(m + 1):
+        # The stop after the pick-up starts no earlier than the pick-up's window opens: skip
+        # the positions whose next stop must start before that (latest times only grow).
+        first = np.searchsorted(late[v, 1 : m + 2], lo_p)
+        for i in range(first, m + 1):
             if early[v, i] > hi_p:
                 break
             prev = vstart[v] if i == 0 else route[v, i - 1]
