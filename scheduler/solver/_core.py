@@ -159,6 +159,7 @@ def best_insertion(
     dims = dem.shape[1]
     nv, width = route.shape
     seen_twin = np.zeros(nv, dtype=np.bool_)
+    below = np.empty(width + 2, dtype=np.int64)
     for v in range(nv):
         if not vopen[v] or not allowed[r, v]:
             continue
@@ -181,6 +182,15 @@ def best_insertion(
         # The stop after the pick-up starts no earlier than the pick-up's window opens: skip
         # the positions whose next stop must start before that (latest times only grow).
         first = np.searchsorted(late[v, 1 : m + 2], lo_p)
+        # A drop-off after position j with early[v, j] past its window cannot be (times only
+        # grow); below[j]: the least a drop-off after any of j..jend adds, a lower bound that
+        # skips the pick-up positions whose drop-offs cannot beat the best insertion found.
+        jend = np.searchsorted(early[v, : m + 1], hi_d, side="right") - 1
+        below[jend + 1] = 1 << 62
+        for j in range(jend, first, -1):
+            node = route[v, j - 1]
+            after = loc[vend[v]] if j == m else loc[route[v, j]]
+            below[j] = min(below[j + 1], C[loc[node], ld] + C[ld, after] - C[loc[node], after])
         for i in range(first, m + 1):
             if early[v, i] > hi_p:
                 break
@@ -209,6 +219,8 @@ def best_insertion(
             if late_p < a_p:
                 continue
             base += C[lp, loc[nxt]]
+            if i >= jend or base + below[i + 1] >= best[0]:
+                continue
             t = a_p
             here = p
             for j in range(i + 1, m + 1):
