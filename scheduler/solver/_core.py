@@ -184,13 +184,10 @@ def best_insertion(
         first = np.searchsorted(late[v, 1 : m + 2], lo_p)
         # A drop-off after position j with early[v, j] past its window cannot be (times only
         # grow); below[j]: the least a drop-off after any of j..jend adds, a lower bound that
-        # skips the pick-up positions whose drop-offs cannot beat the best insertion found.
-        jend = np.searchsorted(early[v, : m + 1], hi_d, side="right") - 1
-        below[jend + 1] = 1 << 62
-        for j in range(jend, first, -1):
-            node = route[v, j - 1]
-            after = loc[vend[v]] if j == m else loc[route[v, j]]
-            below[j] = min(below[j + 1], C[loc[node], ld] + C[ld, after] - C[loc[node], after])
+        # skips the pick-up positions whose drop-offs cannot beat the best insertion found
+        # (computed when the first pick-up position gets that far).
+        jend = -1
+        bounded = False
         for i in range(first, m + 1):
             if early[v, i] > hi_p:
                 break
@@ -219,6 +216,15 @@ def best_insertion(
             if late_p < a_p:
                 continue
             base += C[lp, loc[nxt]]
+            if not bounded:
+                bounded = True
+                jend = np.searchsorted(early[v, : m + 1], hi_d, side="right") - 1
+                below[max(jend, i) + 1] = 1 << 62
+                for j in range(jend, i, -1):
+                    node = route[v, j - 1]
+                    after = loc[vend[v]] if j == m else loc[route[v, j]]
+                    drop = C[loc[node], ld] + C[ld, after] - C[loc[node], after]
+                    below[j] = min(below[j + 1], drop)
             if i >= jend or base + below[i + 1] >= best[0]:
                 continue
             t = a_p
