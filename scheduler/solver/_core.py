@@ -159,6 +159,7 @@ def best_insertion(
     dims = dem.shape[1]
     nv, width = route.shape
     seen_twin = np.zeros(nv, dtype=np.bool_)
+    detour = np.empty(width + 2, dtype=np.int64)
     below = np.empty(width + 2, dtype=np.int64)
     for v in range(nv):
         if not vopen[v] or not allowed[r, v]:
@@ -183,9 +184,10 @@ def best_insertion(
         # the positions whose next stop must start before that (latest times only grow).
         first = np.searchsorted(late[v, 1 : m + 2], lo_p)
         # A drop-off after position j with early[v, j] past its window cannot be (times only
-        # grow); below[j]: the least a drop-off after any of j..jend adds, a lower bound that
-        # skips the pick-up positions whose drop-offs cannot beat the best insertion found
-        # (computed when the first pick-up position gets that far).
+        # grow). detour[j]: what a drop-off after position j adds; below[j]: the least of
+        # detour[j..jend], a lower bound that skips the pick-up positions whose drop-offs
+        # cannot beat the best insertion found (computed when the first pick-up position gets
+        # that far; the scan of drop-offs below never passes jend).
         jend = -1
         bounded = False
         for i in range(first, m + 1):
@@ -223,8 +225,8 @@ def best_insertion(
                 for j in range(jend, i, -1):
                     node = route[v, j - 1]
                     after = loc[vend[v]] if j == m else loc[route[v, j]]
-                    drop = C[loc[node], ld] + C[ld, after] - C[loc[node], after]
-                    below[j] = min(below[j + 1], drop)
+                    detour[j] = C[loc[node], ld] + C[ld, after] - C[loc[node], after]
+                    below[j] = min(below[j + 1], detour[j])
             if i >= jend or base + below[i + 1] >= best[0]:
                 continue
             t = a_p
@@ -251,7 +253,7 @@ def best_insertion(
                     continue
                 if blink > 0.0 and np.random.random() < blink:
                     continue
-                added = base + C[loc[node], ld] + C[ld, loc[after]] - C[loc[node], loc[after]]
+                added = base + detour[j]
                 if added < best[0] and _exact_ok(P, S, v, i, j, p, d, exact, scratch, times, posof):
                     best = (added, v, i, j)
     return best
