@@ -204,7 +204,8 @@ def test_texting_through_the_simulator_page_shows_the_reply(
             page.get_by_role("button", name="Use this phone").click()
             page.get_by_label("Message").fill("T&T Markham tomorrow 10am")
             page.get_by_role("button", name="Send").click()
-            expect(page.get_by_text("T&T Markham tomorrow 10am")).to_be_visible()
+            texts = page.get_by_role("list", name="Texts")
+            expect(texts.get_by_text("T&T Markham tomorrow 10am")).to_be_visible()
             expect(page.locator(".bubble.theirs")).to_have_count(1)
         shot(page, f"simulator-{width}-{language}")
         other = 390 if width == 1280 else 1280
